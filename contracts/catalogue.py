@@ -1,0 +1,319 @@
+"""The catalogue: every provider's scenarios, policy and rules, loaded from data files.
+
+One YAML file per provider under ``providers/`` and one for the generic transport faults
+(``faults.yaml``). Each file is validated against ``schemas/_catalogue.json`` and then against
+the invariants no schema can say (unique ids, one canonical error per status, bodies valid
+against the provider's envelope schema, retryability agreeing with the policy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from importlib.abc import Traversable
+from typing import Any
+
+import yaml
+
+from . import template
+from .errors import CatalogueError, UnknownIdError
+from .normal_form import NormalForm
+from .policy import ClientPolicy
+from .scenario import Operation, Scenario
+from .schemas import first_error, load_schema, validator
+from .source import Source
+
+DATA_DIR = resources.files(__package__)
+FAULT_PREFIX = "fault"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A documented number or limit the mock enforces.
+
+    Attributes:
+        name: Rule name (``rate_limit``, ``query_max_chars``).
+        value: Its value: a number, a list or a small mapping.
+        description: What it governs.
+        source: Provenance.
+    """
+
+    name: str
+    value: Any
+    description: str
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """One provider's catalogue.
+
+    Attributes:
+        id: Provider id (``alana``).
+        title: Human name.
+        seed: Seed file the documented quotes come from.
+        content_type: Content-Type of its error bodies.
+        normal_form: Where its envelopes keep code, message and request id.
+        operations: Operations a client can be driven through, by name.
+        default_operation: The operation scenarios use unless they name one.
+        policy: The client policy.
+        rules: Documented limits, by name.
+        scenarios: Its scenarios by id, in catalogue order.
+        schema: Its error-envelope JSON Schema.
+    """
+
+    id: str
+    title: str
+    seed: str | None
+    content_type: str
+    normal_form: NormalForm
+    operations: Mapping[str, Operation]
+    default_operation: str
+    policy: ClientPolicy
+    rules: Mapping[str, Rule]
+    scenarios: Mapping[str, Scenario]
+    schema: dict[str, Any]
+
+    def operation_for(self, scenario: Scenario) -> Operation:
+        """The operation a client is driven through for ``scenario`` on this provider."""
+        return self.operations[scenario.operation or self.default_operation]
+
+    def canonical(self, status: int) -> Scenario:
+        """The provider's canonical error for ``status`` (``Prefer: code=429``)."""
+        for scenario in self.scenarios.values():
+            if scenario.canonical and scenario.status == status:
+                return scenario
+        valid = sorted({str(s.status) for s in self.scenarios.values() if s.canonical})
+        raise UnknownIdError(f"status for {self.id}", str(status), valid)
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """All providers and the generic faults.
+
+    Attributes:
+        providers: Providers by id, in file-name order.
+        faults: Generic transport-fault scenarios by id (``fault.hang``).
+    """
+
+    providers: Mapping[str, Provider]
+    faults: Mapping[str, Scenario]
+
+    def provider(self, provider_id: str) -> Provider:
+        try:
+            return self.providers[provider_id]
+        except KeyError:
+            raise UnknownIdError("provider", provider_id, self.providers) from None
+
+    def scenarios(self, provider: str | None = None) -> list[Scenario]:
+        """Every scenario (one provider's when named), generic faults last."""
+        chosen = [self.provider(provider)] if provider else list(self.providers.values())
+        return [s for p in chosen for s in p.scenarios.values()] + list(self.faults.values())
+
+    def scenario(self, scenario_id: str, provider: str | None = None) -> Scenario:
+        """Look up ``alana.RATE_001``, ``fault.hang``, or ``RATE_001`` within ``provider``."""
+        if "." not in scenario_id and provider:
+            scenario_id = f"{provider}.{scenario_id}"
+        for scenario in self.scenarios(provider):
+            if scenario.id == scenario_id:
+                return scenario
+        raise UnknownIdError("scenario", scenario_id, (s.id for s in self.scenarios(provider)))
+
+    def __iter__(self) -> Iterator[Scenario]:
+        return iter(self.scenarios())
+
+
+def _read_yaml(path: Traversable) -> Any:
+    try:
+        return yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path.name} is not valid YAML: {exc}") from exc
+
+
+def _check(instance: Any, schema: dict[str, Any], where: str, pointer: str | None = None) -> None:
+    problem = first_error(schema, instance, pointer)
+    if problem:
+        raise CatalogueError(f"{where} {problem}")
+
+
+def _scenario(
+    data: dict[str, Any],
+    provider: str | None,
+    normal_form: NormalForm | None,
+    content_type: str | None,
+    seed: str | None,
+) -> Scenario:
+    prefix = provider or FAULT_PREFIX
+    scenario_id = f"{prefix}.{data['name']}"
+    params = dict(data.get("params", {}))
+    used = template.placeholders(data.get("headers", {})) | template.placeholders(data.get("body"))
+    unknown = used - set(params) - set(template.COMPUTED)
+    if unknown:
+        raise CatalogueError(f"{scenario_id} uses undefined parameters {sorted(unknown)}")
+    fault = data.get("fault", {}).get("name")
+    body = data.get("body")
+    normal = (
+        normal_form.apply(template.render(body, template.context(params, 0.0)))
+        if normal_form and body is not None
+        else None
+    )
+    return Scenario(
+        id=scenario_id,
+        provider=provider,
+        name=data["name"],
+        kind=data["kind"],
+        status=data.get("status"),
+        code=normal.code if normal else None,
+        message=normal.message if normal else None,
+        headers=dict(data.get("headers", {})),
+        body=body,
+        content_type=data.get("content_type", content_type),
+        fault=fault,
+        params=params,
+        retryable=bool(data.get("retryable", False)),
+        canonical=bool(data.get("canonical", False)),
+        checks=tuple(data["checks"]),
+        operation=data.get("operation"),
+        rule=data.get("rule"),
+        expectation=data["expectation"],
+        source=Source.from_data(data["source"], seed),
+        body_schema=data.get("body_schema"),
+        retryable_reason=data.get("retryable_reason"),
+    )
+
+
+def _invariants(provider: Provider) -> None:
+    """What the meta-schema cannot say about one provider."""
+    where = f"providers/{provider.id}.yaml:"
+    if provider.default_operation not in provider.operations:
+        raise UnknownIdError(
+            f"operation ({where} default_operation)",
+            provider.default_operation,
+            provider.operations,
+        )
+    canonical: dict[int, str] = {}
+    for scenario in provider.scenarios.values():
+        if scenario.operation and scenario.operation not in provider.operations:
+            raise UnknownIdError(
+                f"operation ({where} {scenario.id})", scenario.operation, provider.operations
+            )
+        if scenario.rule and scenario.rule not in provider.rules and " " not in scenario.rule:
+            raise UnknownIdError(f"rule ({where} {scenario.id})", scenario.rule, provider.rules)
+        if scenario.kind == "fault":
+            continue
+        body = template.render(scenario.body, template.context(scenario.params, 0.0))
+        problem = first_error(provider.schema, body, scenario.body_schema)
+        if problem:
+            raise CatalogueError(
+                f"{where} {scenario.id} body breaks schemas/{provider.id}.json {problem}"
+            )
+        if scenario.kind == "error":
+            expected = provider.policy.is_retryable(scenario.status)
+            if scenario.retryable != expected and not scenario.retryable_reason:
+                raise CatalogueError(
+                    f"{where} {scenario.id} says retryable={scenario.retryable} but the policy "
+                    f"{'retries' if expected else 'does not retry'} {scenario.status}; "
+                    "fix one or give retryable_reason"
+                )
+        if scenario.canonical:
+            if scenario.status in canonical:
+                raise CatalogueError(
+                    f"{where} {scenario.id} and {canonical[scenario.status]} "
+                    f"are both canonical for {scenario.status}"
+                )
+            canonical[scenario.status] = scenario.id  # type: ignore[index]
+    statuses = {s.status for s in provider.scenarios.values() if s.kind == "error"}
+    missing = sorted(s for s in statuses if s not in canonical)  # type: ignore[type-var]
+    if missing:
+        raise CatalogueError(
+            f"{where} no canonical scenario for status {missing} (mark one `canonical: true`)"
+        )
+
+
+def load_provider(path: Traversable, meta: dict[str, Any]) -> Provider:
+    """One provider file, validated."""
+    data = _read_yaml(path)
+    _check(data, meta, f"{path.name}:")
+    provider_id = data["provider"]
+    if path.name != f"{provider_id}.yaml":
+        raise CatalogueError(
+            f"{path.name} declares provider {provider_id!r}; name the file {provider_id}.yaml"
+        )
+    normal_form = NormalForm.from_data(data["normal_form"])
+    scenarios: dict[str, Scenario] = {}
+    for item in data["scenarios"]:
+        scenario = _scenario(item, provider_id, normal_form, data["content_type"], data["seed"])
+        if scenario.id in scenarios:
+            raise CatalogueError(f"{path.name}: duplicate scenario id {scenario.id}")
+        scenarios[scenario.id] = scenario
+    provider = Provider(
+        id=provider_id,
+        title=data["title"],
+        seed=data["seed"],
+        content_type=data["content_type"],
+        normal_form=normal_form,
+        operations={k: Operation.from_data(k, v) for k, v in data["operations"].items()},
+        default_operation=data["default_operation"],
+        policy=ClientPolicy.from_data(data["policy"], data["seed"]),
+        rules={
+            k: Rule(
+                k, v["value"], v.get("description", ""), Source.from_data(v["source"], data["seed"])
+            )
+            for k, v in data["rules"].items()
+        },
+        scenarios=scenarios,
+        schema=load_schema(provider_id),
+    )
+    _invariants(provider)
+    return provider
+
+
+def load_catalogue(data_dir: Traversable | None = None) -> Catalogue:
+    """Every provider file and the faults file under ``data_dir`` (the package's by default)."""
+    root = data_dir or DATA_DIR
+    meta = load_schema("_catalogue")
+    files = sorted(
+        (p for p in (root / "providers").iterdir() if p.name.endswith(".yaml")),
+        key=lambda p: p.name,
+    )
+    providers = {}
+    for path in files:
+        provider = load_provider(path, meta)
+        providers[provider.id] = provider
+    fault_data = _read_yaml(root / "faults.yaml")
+    faults_schema = {
+        "type": "object",
+        "required": ["scenarios"],
+        "additionalProperties": False,
+        "properties": {"scenarios": {"type": "array", "items": {"$ref": "#/$defs/scenario"}}},
+        "$defs": meta["$defs"],
+    }
+    _check(fault_data, faults_schema, "faults.yaml:")
+    faults = {}
+    for item in fault_data["scenarios"]:
+        scenario = _scenario(item, None, None, item.get("content_type"), None)
+        if scenario.id in faults:
+            raise CatalogueError(f"faults.yaml: duplicate scenario id {scenario.id}")
+        faults[scenario.id] = scenario
+    return Catalogue(providers=providers, faults=faults)
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    """The bundled catalogue, loaded once per process."""
+    return load_catalogue()
+
+
+__all__ = [
+    "Catalogue",
+    "Provider",
+    "Rule",
+    "default_catalogue",
+    "load_catalogue",
+    "load_provider",
+    "validator",
+]

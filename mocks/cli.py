@@ -1,0 +1,98 @@
+"""The ``faultproof`` command line.
+
+Exit codes: 0 success, 1 a graded client failed a check, 2 a usage or tool error (an unknown
+id, an invalid catalogue), always with a message that says what was wrong and what is valid.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import orjson
+from faultproof.contracts import FaultproofError, Scenario, default_catalogue
+from faultproof.contracts.schemas import load_schema
+from rich.console import Console
+from rich.table import Table
+
+
+def _provider_id(value: str | None) -> str | None:
+    """Validate a provider id against the catalogue, listing the valid ones when unknown."""
+    if value is None:
+        return None
+    try:
+        return default_catalogue().provider(value).id
+    except FaultproofError as exc:
+        raise click.BadParameter(str(exc), param_hint="PROVIDER") from None
+
+
+def _dump(data: Any) -> None:
+    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="faultproof")
+def cli() -> None:
+    """Documented provider failures, on demand, and proof that a client survives them."""
+
+
+@cli.command()
+@click.option(
+    "--provider", "provider", metavar="P", help="Only this provider (and the generic faults)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as a JSON array.")
+def scenarios(provider: str | None, as_json: bool) -> None:
+    """List every scenario: documented provider behaviours and generic transport faults."""
+    chosen = default_catalogue().scenarios(_provider_id(provider))
+    if as_json:
+        _dump([s.to_json() for s in chosen])
+        return
+    _print_table(chosen)
+
+
+def _print_table(chosen: list[Scenario]) -> None:
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("id", "status", "code / message", "retry", "checks", "source"):
+        table.add_column(column, overflow="fold")
+    for s in chosen:
+        label = s.code or s.message or (f"fault: {s.fault}" if s.fault else "")
+        status = "-" if s.status is None else str(s.status)
+        source = s.source.kind + (" +assumptions" if s.source.assumptions else "")
+        table.add_row(
+            s.id, status, label, "yes" if s.retryable else "no", ", ".join(s.checks), source
+        )
+    console.print(table)
+    documented = sum(s.source.kind == "documented" for s in chosen)
+    console.print(
+        f"{len(chosen)} scenarios: {documented} documented, {len(chosen) - documented} assumed"
+    )
+
+
+@cli.command()
+@click.argument("provider")
+def schema(provider: str) -> None:
+    """Print PROVIDER's error-envelope JSON Schema (draft 2020-12)."""
+    _dump(load_schema(_provider_id(provider) or provider))
+
+
+def main() -> None:
+    """Console-script entry point: tool errors become a message and exit status 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except FaultproofError as exc:
+        click.echo(f"faultproof: {exc}", err=True)
+        sys.exit(2)
+    except SystemExit:
+        raise
+
+
+if __name__ == "__main__":
+    main()
