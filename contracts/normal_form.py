@@ -8,6 +8,7 @@ resolves to a non-empty string wins, so one list covers every envelope a provide
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +67,10 @@ def parse_body(body: Any) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
+        pass
+    try:  # the stdlib parser takes what orjson refuses (integers beyond 64 bits)
+        return json.loads(body)
+    except (ValueError, RecursionError):
         pass
     text = body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else body
     lines = [line for line in text.splitlines() if line.strip()]

@@ -11,10 +11,11 @@ from typing import Any
 
 import click
 import orjson
-from faultproof.contracts import FaultproofError, Scenario, default_catalogue
-from faultproof.contracts.schemas import load_schema
 from rich.console import Console
 from rich.table import Table
+
+from faultproof.contracts import FaultproofError, Scenario, default_catalogue
+from faultproof.contracts.schemas import load_schema
 
 
 def _provider_id(value: str | None) -> str | None:

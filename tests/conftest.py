@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from faultproof.contracts import catalogue, schemas
 
 ROOT = Path(__file__).resolve().parent.parent

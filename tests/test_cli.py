@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+
 from faultproof.contracts import PROVIDERS, default_catalogue
 from faultproof.mocks.cli import cli
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from faultproof.contracts import PROVIDERS, Source, default_catalogue
 
 ROWS = yaml.safe_load(

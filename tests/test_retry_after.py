@@ -7,9 +7,10 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 
 import pytest
-from faultproof.contracts import MAX_RETRY_AFTER_S, parse_retry_after
 from hypothesis import given
 from hypothesis import strategies as st
+
+from faultproof.contracts import MAX_RETRY_AFTER_S, parse_retry_after
 
 NOW = 1_795_000_000.0
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from jsonschema import Draft202012Validator
+
 from faultproof.contracts import PROVIDERS, default_catalogue
 from faultproof.contracts.schemas import first_error, load_schema
-from jsonschema import Draft202012Validator
 
 POLICY_FIELDS = {
     "retryable_statuses",
