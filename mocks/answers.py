@@ -1,0 +1,59 @@
+"""Answering with a scenario: the one place a provider envelope becomes an HTTP response.
+
+Provider code never builds error responses itself: it raises ``ScenarioAnswer`` (through
+``fail``) and the app's single error handler renders the scenario from the catalogue, so the
+body a rule produces is byte for byte the body the catalogue documents.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Response
+
+from faultproof.contracts import Scenario
+
+SCENARIO_HEADER = "X-Faultproof-Scenario"
+
+
+class ScenarioAnswer(Exception):
+    """Raised to answer the current request with a catalogue scenario.
+
+    Attributes:
+        scenario: The scenario to render.
+        params: Parameter overrides (``retry_after``), validated against the scenario's.
+        overrides: Body fields to replace after rendering (a message naming the bad field).
+    """
+
+    def __init__(self, scenario: Scenario, params: Mapping[str, Any] | None = None,
+                 overrides: Mapping[str, Any] | None = None) -> None:
+        super().__init__(scenario.id)
+        self.scenario = scenario
+        self.params = dict(params or {})
+        self.overrides = dict(overrides or {})
+
+
+def _apply(body: Any, overrides: Mapping[str, Any]) -> Any:
+    """Replace values at JSON Pointer keys (``/error/message``) of a rendered body."""
+    for pointer, value in overrides.items():
+        node = body
+        parts = pointer.strip("/").split("/")
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if isinstance(node, list):
+            node[int(parts[-1])] = value
+        else:
+            node[parts[-1]] = value
+    return body
+
+
+def render(answer: ScenarioAnswer, now: float | None = None) -> Response:
+    """The Flask response for a non-fault scenario."""
+    rendered = answer.scenario.render(answer.params, now=time.time() if now is None else now)
+    if answer.overrides:
+        rendered = type(rendered)(rendered.status, rendered.headers, _apply(rendered.body, answer.overrides))
+    response = Response(rendered.content(), status=rendered.status or 200, headers=rendered.headers)
+    response.headers[SCENARIO_HEADER] = answer.scenario.id
+    return response

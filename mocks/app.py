@@ -1,0 +1,156 @@
+"""The app factory: provider surfaces, triggers, faults and the one error path.
+
+Request flow: ``_begin`` finds the provider (first path segment) and any trigger; a trigger
+for an error raises ``ScenarioAnswer`` at once, a fault or a stream error is remembered. The
+provider's view runs (its own rules may raise ``ScenarioAnswer`` too). ``_finish`` lets the
+provider decorate every response, then applies the remembered fault to the answer. Every
+scenario, whatever raised it, is rendered by ``_answer``; an exception nobody planned becomes a
+loud, marked 500 that no client could take for a provider error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from faultproof.contracts import PROVIDERS
+
+from . import answers, control, faults
+from .config import MockConfig
+from .surface import Surface
+from .triggers import TriggerError, find_trigger
+
+log = logging.getLogger("faultproof.mock")
+
+
+def load_surface(provider_id: str) -> Surface:
+    """The provider module's ``surface`` (``faultproof.mocks.providers.<id>``)."""
+    module = importlib.import_module(f"faultproof.mocks.providers.{provider_id}")
+    surface: Surface = module.surface
+    return surface
+
+
+def create_app(config: MockConfig | None = None) -> Flask:
+    """A mock of the configured providers, with the control plane under ``/__faultproof/``."""
+    cfg = config or MockConfig()
+    # `faultproof` is a namespace package: Flask cannot guess its paths, so they are given.
+    here = os.path.dirname(os.path.abspath(__file__))
+    app = Flask("faultproof.mocks", root_path=here, instance_path=os.path.join(here, "instance"))
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["faultproof"] = cfg
+    surfaces = {p: load_surface(p) for p in cfg.providers}
+    app.extensions["faultproof.surfaces"] = surfaces
+    for surface in surfaces.values():
+        app.register_blueprint(surface.blueprint)
+    app.register_blueprint(control.blueprint)
+    app.before_request(_begin)
+    app.after_request(_finish)
+    app.register_error_handler(answers.ScenarioAnswer, _answer)
+    app.register_error_handler(TriggerError, _bad_trigger)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _internal_error)
+    return app
+
+
+def _surface() -> Surface | None:
+    from flask import current_app
+
+    surfaces: dict[str, Surface] = current_app.extensions["faultproof.surfaces"]
+    return surfaces.get(getattr(g, "provider_id", ""))
+
+
+def _begin() -> None:
+    from flask import current_app
+
+    cfg: MockConfig = current_app.extensions["faultproof"]
+    first = request.path.split("/", 2)[1] if request.path.count("/") >= 1 else ""
+    if first not in cfg.providers:
+        return
+    g.provider_id = first
+    trigger = find_trigger(cfg.catalogue, first, request.headers, request.args)
+    if trigger is None:
+        return
+    scenario = trigger.scenario
+    if scenario.kind == "webhook":
+        raise TriggerError(
+            f"{scenario.id} is a webhook delivery: ask for it with POST /__faultproof/sessions/<id>/webhooks",
+            [s.id for s in cfg.catalogue.scenarios(first) if s.kind != "webhook"],
+        )
+    if scenario.kind == "fault":
+        g.fault = trigger
+    elif scenario.kind == "stream_error":
+        g.stream_error = answers.ScenarioAnswer(scenario, trigger.params)
+    else:
+        raise answers.ScenarioAnswer(scenario, trigger.params)
+
+
+def _finish(response: Response) -> Response:
+    from flask import current_app
+
+    surface = _surface()
+    stream = getattr(g, "stream_error", None)
+    if stream is not None and not getattr(g, "stream_error_consumed", False):
+        response = answers.render(stream)
+    if surface and surface.after:
+        response = surface.after(response)
+    trigger = getattr(g, "fault", None)
+    if trigger is None or trigger.scenario.fault is None:
+        return response
+    cfg: MockConfig = current_app.extensions["faultproof"]
+    fault = faults.FAULTS[trigger.scenario.fault]
+    ctx = faults.FaultContext(request.environ, response, trigger.scenario.resolve_params(trigger.params),
+                              cfg.hang_max_s)
+    answer = fault(ctx)
+    answer.headers[answers.SCENARIO_HEADER] = trigger.scenario.id
+    return answer
+
+
+def _answer(answer: answers.ScenarioAnswer) -> Response:
+    return answers.render(answer)
+
+
+def _bad_trigger(error: TriggerError) -> Response:
+    return control.mock_error(str(error), 400, error.valid, "bad-trigger")
+
+
+def _http_error(error: HTTPException) -> Response:
+    """Werkzeug's own errors (unknown path, wrong method, bad body) in the provider's envelope."""
+    from flask import current_app
+
+    surface = _surface()
+    status = error.code or 500
+    if surface is None:
+        return control.mock_error(error.description or error.name, status, None, "http")
+    if status == 404 and surface.not_found:
+        cfg: MockConfig = current_app.extensions["faultproof"]
+        return answers.render(answers.ScenarioAnswer(cfg.catalogue.scenario(surface.not_found, surface.provider_id)))
+    body: Any = surface.generic_error(status, error.name) if surface.generic_error else {"error": error.name}
+    response = control.json_response(body, status)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    response.headers[answers.SCENARIO_HEADER] = f"{surface.provider_id}.http_{status}"
+    return response
+
+
+def _internal_error(error: Exception) -> Response:
+    """A bug in the mock: logged, marked, and re-raised under test so it cannot hide."""
+    from flask import current_app
+
+    if current_app.testing:
+        raise error
+    log.exception("faultproof internal error on %s %s", request.method, request.path)
+    response = Response(
+        f"faultproof internal error (a bug in the mock, not a provider answer): {type(error).__name__}: {error}\n",
+        status=500, content_type="text/plain",
+    )
+    response.headers["X-Faultproof-Error"] = "internal"
+    return response
+
+
+__all__ = ["PROVIDERS", "create_app", "load_surface"]

@@ -1,0 +1,53 @@
+"""How one mock instance behaves: its store, its clock, which providers, rule overrides."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from faultproof.contracts import PROVIDERS, Catalogue, FaultproofError, default_catalogue
+
+from .store import MemoryStore, Store
+
+
+@dataclass(slots=True)
+class MockConfig:
+    """Settings of one mock app.
+
+    Attributes:
+        providers: Provider ids to serve (all five by default).
+        store: Where state and rate-limit counters live.
+        clock: Epoch seconds; tests inject a fake one so limits never need real waiting.
+        rules: Overrides of catalogue rules, ``{"alana.rate_limit": {"limit": 5}}``; a mapping
+            merges into a mapping rule, anything else replaces the value.
+        hang_max_s: Upper bound of any hang or drip, whatever a scenario asks.
+        catalogue: The catalogue to serve (the bundled one by default).
+    """
+
+    providers: tuple[str, ...] = PROVIDERS
+    store: Store = field(default_factory=MemoryStore)
+    clock: Callable[[], float] = time.time
+    rules: Mapping[str, Any] = field(default_factory=dict)
+    hang_max_s: float = 300.0
+    catalogue: Catalogue = field(default_factory=default_catalogue)
+
+    def __post_init__(self) -> None:
+        for provider in self.providers:
+            self.catalogue.provider(provider)
+        for key in self.rules:
+            provider, _, name = key.partition(".")
+            rules = self.catalogue.provider(provider).rules
+            if name not in rules:
+                raise FaultproofError(f"unknown rule {key!r}; {provider} rules: {', '.join(rules)}")
+
+    def rule(self, provider: str, name: str) -> Any:
+        """A rule's effective value: the catalogue's, with this config's override applied."""
+        value = self.catalogue.provider(provider).rules[name].value
+        override = self.rules.get(f"{provider}.{name}")
+        if override is None:
+            return value
+        if isinstance(value, dict) and isinstance(override, Mapping):
+            return {**value, **override}
+        return override
