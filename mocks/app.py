@@ -48,6 +48,9 @@ def create_app(config: MockConfig | None = None) -> Flask:
     for surface in surfaces.values():
         app.register_blueprint(surface.blueprint)
     app.register_blueprint(control.blueprint)
+    for provider_id in surfaces:
+        app.add_url_rule(f"/{provider_id}/openapi.json", f"openapi_{provider_id}",
+                         lambda provider_id=provider_id: control.provider_openapi(provider_id))
     app.before_request(_begin)
     app.after_request(_finish)
     app.register_error_handler(answers.ScenarioAnswer, _answer)
@@ -95,7 +98,7 @@ def _finish(response: Response) -> Response:
     surface = _surface()
     stream = getattr(g, "stream_error", None)
     if stream is not None and not getattr(g, "stream_error_consumed", False):
-        response = answers.render(stream)
+        response = _answer(stream)
     if surface and surface.after:
         response = surface.after(response)
     trigger = getattr(g, "fault", None)
@@ -111,7 +114,10 @@ def _finish(response: Response) -> Response:
 
 
 def _answer(answer: answers.ScenarioAnswer) -> Response:
-    return answers.render(answer)
+    from flask import current_app
+
+    cfg: MockConfig = current_app.extensions["faultproof"]
+    return answers.render(answer, now=cfg.clock())
 
 
 def _bad_trigger(error: TriggerError) -> Response:
@@ -128,7 +134,7 @@ def _http_error(error: HTTPException) -> Response:
         return control.mock_error(error.description or error.name, status, None, "http")
     if status == 404 and surface.not_found:
         cfg: MockConfig = current_app.extensions["faultproof"]
-        return answers.render(answers.ScenarioAnswer(cfg.catalogue.scenario(surface.not_found, surface.provider_id)))
+        return _answer(answers.ScenarioAnswer(cfg.catalogue.scenario(surface.not_found, surface.provider_id)))
     body: Any = surface.generic_error(status, error.name) if surface.generic_error else {"error": error.name}
     response = control.json_response(body, status)
     for name, value in error.get_headers():

@@ -39,3 +39,22 @@ def mock_error(message: str, status: int = 400, valid: list[str] | None = None,
     response = json_response(body, status)
     response.headers["X-Faultproof-Error"] = kind
     return response
+
+
+@blueprint.get("/openapi/<provider_id>.json")
+def openapi_alias(provider_id: str) -> Response:
+    """The same document as ``/<provider>/openapi.json``, from the control plane."""
+    return provider_openapi(provider_id)
+
+
+def provider_openapi(provider_id: str) -> Response:
+    from flask import current_app, request
+
+    from .openapi import build
+
+    cfg = config()
+    if provider_id not in cfg.providers:
+        return mock_error(f"unknown provider {provider_id!r}", 404, list(cfg.providers), "unknown-id")
+    surface = current_app.extensions["faultproof.surfaces"][provider_id]
+    document = build(cfg.catalogue.provider(provider_id), surface, request.host_url.rstrip("/"))
+    return json_response(document)

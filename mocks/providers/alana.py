@@ -24,8 +24,9 @@ KEYS = {
     "alana_other_workspace_key": {"workspace": "ws_other", "scopes": ["read", "write"]},
 }
 PLATFORMS = {"google": "published", "meta": "invalid", "tiktok": "unpublished"}
+PRODUCT_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
 PRODUCT = {"type": "object", "required": ["id", "name", "price"],
-           "properties": {"id": {"type": "string"}, "name": {"type": "string", "minLength": 1},
+           "properties": {"id": PRODUCT_ID, "name": {"type": "string", "minLength": 1},
                           "price": {"type": "number", "minimum": 0}, "currency": {"type": "string"}}}
 TOOLS = {
     "search_products": {"type": "object", "required": ["q"], "additionalProperties": False,
@@ -33,6 +34,12 @@ TOOLS = {
     "get_product": {"type": "object", "required": ["id"], "additionalProperties": False,
                     "properties": {"id": {"type": "string"}}},
 }
+#: The call body as OpenAPI shows it: one branch per tool, so schema-valid calls are valid calls.
+TOOL_CALL = {"oneOf": [
+    {"type": "object", "required": ["name", "arguments"], "additionalProperties": False,
+     "properties": {"name": {"const": name}, "arguments": schema}}
+    for name, schema in TOOLS.items()
+]}
 CATALOG_ID = "7f3c9a52-0d3b-4d0e-9b57-2f7a3c8e1a10"
 
 
@@ -149,7 +156,8 @@ def update_product(product_id: str) -> Any:
 
 
 @surface.route("GET", "/api/v1/search", summary="Search products",
-               query={"q": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 100}},
+               query={"q": {"type": "string", "maxLength": 512},
+                      "limit": {"type": "integer", "minimum": 1, "maximum": 100}},
                ok={"type": "object", "properties": {"items": {"type": "array", "items": PRODUCT}}})
 def search() -> Any:
     params = args()
@@ -175,7 +183,8 @@ def get_catalog(catalog_id: str) -> Any:
 
 
 @surface.route("GET", "/api/mcp/feed", summary="Supported platforms, or one platform's feed",
-               query={"platform": {"type": "string"}}, ok={"type": "object"})
+               query={"platform": {"enum": sorted(p for p, s in PLATFORMS.items() if s != "invalid")}},
+               ok={"type": "object"})
 def feed() -> Any:
     platform = args().get("platform")
     if platform is None:
@@ -198,8 +207,7 @@ def manifest() -> Any:
 
 
 @surface.route("POST", "/api/mcp/tools/call", summary="Call an MCP tool",
-               body={"type": "object", "required": ["name"],
-                     "properties": {"name": {"type": "string"}, "arguments": {"type": "object"}}},
+               body=TOOL_CALL,
                ok={"type": "object", "properties": {"content": {"type": "array"}}})
 def call_tool() -> Any:
     try:
@@ -207,11 +215,11 @@ def call_tool() -> Any:
     except ValueError:
         raise fail("MCP_002") from None
     name = call.get("name") if isinstance(call, dict) else None
-    if name not in TOOLS:
+    if not isinstance(name, str) or name not in TOOLS:
         raise fail("MCP_001")
-    arguments = call.get("arguments", {})
-    if next(Draft202012Validator(TOOLS[name]).iter_errors(arguments), None) is not None:
+    if not Draft202012Validator(TOOL_CALL).is_valid(call):
         raise fail("MCP_002")
+    arguments = call["arguments"]
     if name == "get_product":
         return {"content": [{"type": "json", "json": get_product(arguments["id"])}]}
     with state() as data:

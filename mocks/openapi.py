@@ -1,0 +1,122 @@
+"""An OpenAPI 3.1 document per provider, built from its surface routes and its catalogue.
+
+Every documented error can be triggered on every operation, so each operation lists every
+status the provider's catalogue holds, with each scenario's body as a named example, besides
+its own success response. The provider's envelope schema becomes ``components/schemas/Error``
+(its ``$defs`` moved alongside, references rewritten).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from faultproof.contracts import Provider
+
+from .faults import HTML_502
+from .surface import Route, Surface
+
+PATH_PARAM = re.compile(r"<(?:([a-z]+):)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+CONVERTERS = {"int": {"type": "integer"}, "float": {"type": "number"}}
+
+
+def _relocate(schema: Any, prefix: str) -> Any:
+    """Rewrite ``#/$defs/x`` references to ``#/components/schemas/<prefix>x``."""
+    if isinstance(schema, dict):
+        out = {k: _relocate(v, prefix) for k, v in schema.items() if k not in ("$schema", "$id", "$defs")}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            out["$ref"] = f"#/components/schemas/{prefix}{ref[len('#/$defs/'):]}"
+        return out
+    if isinstance(schema, list):
+        return [_relocate(item, prefix) for item in schema]
+    return schema
+
+
+def _components(provider: Provider) -> dict[str, Any]:
+    schema = provider.schema
+    schemas = {"Error": _relocate(schema, "Error_")}
+    for name, sub in schema.get("$defs", {}).items():
+        schemas[f"Error_{name}"] = _relocate(sub, "Error_")
+    return {"schemas": schemas}
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": CONVERTERS.get(conv or "", {"type": "string"})}
+        for conv, name in PATH_PARAM.findall(route.rule)
+    ]
+    params += [{"name": n, "in": "query", "required": False, "schema": s} for n, s in route.query.items()]
+    params += [{"name": n, "in": "header", "required": False, "schema": s} for n, s in route.headers.items()]
+    return params
+
+
+def _error_responses(provider: Provider) -> dict[str, Any]:
+    by_status: dict[int, dict[str, Any]] = defaultdict(dict)
+    for scenario in provider.scenarios.values():
+        if scenario.kind != "error" or scenario.status is None:
+            continue
+        body = scenario.render(now=0).body
+        by_status[scenario.status][scenario.name] = {"summary": scenario.expectation, "value": body}
+    responses: dict[str, Any] = {}
+    for status in sorted(by_status):
+        examples = by_status[status]
+        json_examples = {k: v for k, v in examples.items() if not isinstance(v["value"], str)}
+        content: dict[str, Any] = {}
+        if json_examples:
+            content[provider.content_type] = {"schema": {"$ref": "#/components/schemas/Error"}, "examples": json_examples}
+            if provider.content_type != "application/json":
+                content["application/json"] = {"schema": {"$ref": "#/components/schemas/Error"}}
+        if len(json_examples) < len(examples):
+            content["text/plain"] = {"schema": {"type": "string"}}
+        responses[str(status)] = {"description": f"{provider.title}: documented {status} answers", "content": content}
+    for status in (404, 405):
+        responses.setdefault(str(status), {
+            "description": "Unknown path or method, in the provider's envelope",
+            "content": {provider.content_type: {"schema": {"$ref": "#/components/schemas/Error"}}},
+        })
+    responses.setdefault("502", {"description": "A proxy's error page (fault.html_502)", "content": {}})
+    responses["502"]["content"]["text/html"] = {"schema": {"type": "string"}, "example": HTML_502.decode()}
+    return responses
+
+
+def _operation(route: Route, provider: Provider, errors: dict[str, Any]) -> dict[str, Any]:
+    ok_content = {route.ok_type: {"schema": route.ok or {}}}
+    if route.ok_type == "application/json" and "ndjson" in route.summary.lower():
+        ok_content["application/x-ndjson"] = {"schema": {"type": "string"}}
+    operation: dict[str, Any] = {
+        "operationId": route.name,
+        "summary": route.summary,
+        "tags": [provider.id],
+        "parameters": _parameters(route),
+        "responses": {str(route.ok_status): {"description": "Success", "content": ok_content}, **errors},
+    }
+    if route.body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.body}}}
+    return operation
+
+
+def build(provider: Provider, surface: Surface, server_url: str = "") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of one provider's mocked surface."""
+    errors = _error_responses(provider)
+    paths: dict[str, dict[str, Any]] = defaultdict(dict)
+    for route in surface.routes:
+        paths[route.openapi_path][route.method.lower()] = _operation(route, provider, errors)
+    documented = sum(s.source.kind == "documented" for s in provider.scenarios.values())
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"{provider.title} (faultproof mock)",
+            "version": "1.0.0",
+            "description": (
+                f"The mocked surface of {provider.title}, with every catalogued error response "
+                f"({len(provider.scenarios)} scenarios, {documented} documented in {provider.seed}). "
+                "Any documented error can be requested on any operation with `Prefer: code=NNN` "
+                "or `Prefer: scenario=NAME`."
+            ),
+        },
+        "servers": [{"url": f"{server_url}/{provider.id}"}],
+        "paths": dict(paths),
+        "components": _components(provider),
+    }

@@ -1,0 +1,71 @@
+"""JSON Schemas of AIronClaw's request and success bodies, for the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+STR: dict[str, Any] = {"type": "string"}
+INT: dict[str, Any] = {"type": "integer"}
+STR_OR_NULL: dict[str, Any] = {"type": ["string", "null"]}
+
+
+def obj(*required: str, **properties: Any) -> dict[str, Any]:
+    """An object schema: ``required`` names, then each property's schema."""
+    return {"type": "object", "required": list(required), "properties": properties}
+
+
+def array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+DELETED = obj("deleted", "id", deleted={"const": True}, id=STR)
+AUTH = obj(
+    type={"enum": ["none", "bearer", "jwt"]}, bearer=STR, jwksJson={"type": ["string", "object"]}
+)
+MCP_IN = obj("name", "url", name={**STR, "minLength": 1}, url={**STR, "minLength": 1}, auth=AUTH)
+MCP = obj(
+    "id", "name", "url", "tools", "created_at",
+    id=STR, name=STR, url=STR, auth={"type": "object"}, tools=array(STR),
+    tools_refreshed_at=STR_OR_NULL, created_at=STR, updated_at=STR,
+)  # fmt: skip
+MCP_LIST = obj("mcps", mcps=array(MCP), count=INT, limit=INT)
+JWKS_TEST_IN = obj("jwksJson", jwksJson={"type": ["string", "object"]})
+JWKS_TEST = obj("valid", valid={"const": True}, keys=INT)
+TOOL_LIST = obj("tools", tools=array(obj("name", name=STR)), refreshed_at=STR_OR_NULL)
+RESOURCE_FIELDS = {k: {**STR, "minLength": 1} for k in ("uri", "name", "description", "mime_type")}
+RESOURCE_IN = obj("uri", **RESOURCE_FIELDS)
+RESOURCE = obj("id", "uri", "name", id=STR, **{k: STR for k in RESOURCE_FIELDS})
+RESOURCE_LIST = obj("resources", resources=array(RESOURCE))
+
+KEY = obj(
+    "id", "name", "tags", "personal", "permissions", "created_at",
+    id=STR, name=STR_OR_NULL, tags=array(STR), personal={"type": "boolean"},
+    permissions={"type": "object"}, key_prefix=STR, created_at=STR, key=STR,
+)  # fmt: skip
+KEY_LIST = obj("keys", keys=array(KEY), count=INT, limit=INT)
+KEY_IN = obj("name", name={**STR, "pattern": "^[a-zA-Z0-9_-]+$"})
+PERMISSIONS = {"type": "object", "additionalProperties": obj("tools", tools=array(STR))}
+KEY_PATCH = obj("permissions", permissions=PERMISSIONS)
+LOG = obj(
+    "id", "event_type", "created_at",
+    id=STR, event_type=STR, created_at=STR, ip=STR, target=STR, detail=STR,
+)  # fmt: skip
+LOG_LIST = obj("logs", logs=array(LOG))
+LOG_QUERY = {"event_type": STR, "limit": {**INT, "minimum": 1, "maximum": 1000}}
+BEFORE_QUERY = {"before": {**INT, "minimum": 19700101, "maximum": 99991231}}
+LOGS_DELETED = obj("deleted", deleted=INT)
+HEALTH = obj("status", status={"const": "ok"}, gateway=STR, redis=STR, time=STR)
+CODE = obj("code", code={**STR, "pattern": "^[0-9]{6}$"})
+VERIFIED = obj("verified", verified={"const": True}, mfa_pending={"const": False})
+TWOFA_ON = obj("enabled", "secret", enabled={"const": True}, secret=STR, otpauth_url=STR)
+TWOFA_OFF = obj("enabled", enabled={"const": False})
+TOKEN = obj("token", token=STR, created_at=STR)
+
+RPC_IN = obj(
+    "jsonrpc", "method",
+    jsonrpc={"const": "2.0"}, id={"type": ["integer", "string", "null"]}, method=STR,
+    params={"type": "object"},
+)  # fmt: skip
+RPC = obj(
+    "jsonrpc", jsonrpc={"const": "2.0"}, id={}, result={"type": "object"}, error={"type": "object"}
+)
