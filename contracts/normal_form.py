@@ -9,10 +9,15 @@ resolves to a non-empty string wins, so one list covers every envelope a provide
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+
+#: RFC 6901 array index: ASCII digits, no leading zero (``"²".isdigit()`` is true, ``int("²")`` fails).
+ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +45,7 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
                 return None
             node = node[token]
         elif isinstance(node, list):
-            if not token.isdigit() or int(token) >= len(node):
+            if not ARRAY_INDEX.fullmatch(token) or int(token) >= len(node):
                 return None
             node = node[int(token)]
         else:

@@ -14,7 +14,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from faultproof.contracts import FaultproofError, Scenario, default_catalogue
+from faultproof.contracts import PROVIDERS, FaultproofError, Scenario, default_catalogue
 from faultproof.contracts.schemas import load_schema
 
 
@@ -76,6 +76,69 @@ def _print_table(chosen: list[Scenario]) -> None:
 def schema(provider: str) -> None:
     """Print PROVIDER's error-envelope JSON Schema (draft 2020-12)."""
     _dump(load_schema(_provider_id(provider) or provider))
+
+
+def _rule_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``alana.rate_limit.limit=5`` and ``alana.query_max_chars=100`` as MockConfig rules."""
+    rules: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        parts = key.split(".")
+        if not sep or len(parts) not in (2, 3) or not all(parts):
+            raise click.BadParameter(
+                f"{pair!r}: expected PROVIDER.RULE=VALUE or PROVIDER.RULE.FIELD=VALUE "
+                "(for example alana.rate_limit.limit=5)", param_hint="--set")
+        try:
+            value: Any = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            value = raw
+        name = ".".join(parts[:2])
+        if len(parts) == 3:
+            rules.setdefault(name, {})[parts[2]] = value
+        else:
+            rules[name] = value
+    return rules
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--providers", default=",".join(PROVIDERS), show_default=True, help="Comma-separated provider ids.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes; more than one needs a shared state store.")
+@click.option("--threads", default=64, show_default=True, type=click.IntRange(1, 4096),
+              help="Threads per worker: the number of requests (hangs included) served at once.")
+@click.option("--set", "overrides", multiple=True, metavar="PROVIDER.RULE[.FIELD]=VALUE",
+              help="Override a documented limit, e.g. ainative.rate_limit.limit=5 (repeatable).")
+@click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+def serve(host: str, port: int, providers: str, workers: int, threads: int, overrides: tuple[str, ...],
+          access_log: bool) -> None:
+    """Serve the mock: every provider's API, its documented errors on demand, and faults."""
+    chosen = tuple(_provider_id(p.strip()) or "" for p in providers.split(",") if p.strip())
+    if workers > 1:
+        raise click.BadParameter(
+            "more than one worker needs a state store the workers share; the in-memory store "
+            "serves one process (use --workers 1)", param_hint="--workers")
+    from .config import MockConfig
+    from .server import serve as run
+
+    config = MockConfig(providers=chosen, rules=_rule_overrides(overrides))
+    click.echo(f"faultproof: serving {', '.join(chosen)} on http://{host}:{port} "
+               f"(control plane: /__faultproof/health)", err=True)
+    run(config, host, port, workers, threads, access_log)
+
+
+@cli.command()
+@click.argument("provider")
+@click.option("--server-url", default="http://127.0.0.1:8080", show_default=True,
+              help="Where the mock runs; the document's server is <url>/<provider>.")
+def openapi(provider: str, server_url: str) -> None:
+    """Print PROVIDER's OpenAPI 3.1 document, with every documented error response."""
+    from .app import load_surface
+    from .openapi import build
+
+    provider_id = _provider_id(provider) or provider
+    _dump(build(default_catalogue().provider(provider_id), load_surface(provider_id), server_url.rstrip("/")))
 
 
 def main() -> None:

@@ -6,8 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from faultproof.contracts import catalogue, schemas
+
+# Timing belongs in bench/, not in tests: a first example that loads the catalogue must not fail
+# on hypothesis's per-example deadline.
+settings.register_profile("faultproof", deadline=None)
+settings.load_profile("faultproof")
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEEDS = ROOT.parent / "shared" / "seeds"

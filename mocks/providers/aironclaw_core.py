@@ -63,7 +63,7 @@ class Invalid(BadRequest):
     """A malformed field no documented message covers: a 400 in the envelope via generic_error."""
 
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return str(self.description)
 
 
@@ -253,7 +253,7 @@ def body_object() -> dict[str, Any]:
 
 
 def owned_mcp(data: dict[str, Any], mcp_id: str) -> dict[str, Any]:
-    mcp = data["mcps"].get(mcp_id)
+    mcp: dict[str, Any] | None = data["mcps"].get(mcp_id)
     if mcp is None or mcp["owner"] != user():
         raise fail("mcp_not_found")
     return mcp

@@ -100,13 +100,13 @@ def create_mcp() -> Any:
 
 @api("POST", "/api/mcp/jwks/test", summary="Check a JWKS document before saving it",
      body=s.JWKS_TEST_IN, ok=s.JWKS_TEST)  # fmt: skip
-def test_jwks() -> Any:
+def check_jwks() -> Any:
     jwks = body_object().get("jwksJson")
     problem = jwks_problem(jwks)
     if problem:
         raise fail("invalid_jwks", params={"reason": problem})
-    keys = (orjson.loads(jwks) if isinstance(jwks, str) else jwks)["keys"]
-    return {"valid": True, "keys": len(keys)}
+    document: Any = orjson.loads(jwks) if isinstance(jwks, str) else jwks
+    return {"valid": True, "keys": len(document["keys"])}
 
 
 @api("GET", "/api/mcp/<mcp_id>", summary="Get one MCP server", ok=s.MCP)
