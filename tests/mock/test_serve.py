@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -66,7 +67,7 @@ def test_serve_binds_loopback_by_default():
         assert url.startswith("http://127.0.0.1:")
         port = int(url.rsplit(":", 1)[1])
         listening = [
-            fields[1] for fields in (line.split() for line in open("/proc/net/tcp").read().splitlines()[1:])
+            fields[1] for fields in (line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:])
             if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port  # 0A: LISTEN
         ]
         assert listening == ["0100007F:%04X" % port]  # 127.0.0.1, little-endian hex
