@@ -15,8 +15,7 @@ from typing import Any
 
 import orjson
 
-
-#: RFC 6901 array index: ASCII digits, no leading zero (``"²".isdigit()`` is true, ``int("²")`` fails).
+#: RFC 6901 array index: ASCII digits only (``"²".isdigit()`` is true, ``int("²")`` fails).
 ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 

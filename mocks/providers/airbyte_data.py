@@ -65,13 +65,19 @@ CREATE_CONNECTOR = {
     "required": ["workspace_name", "connector_definition_id", "name", "credentials"],
     "properties": {
         "workspace_name": NAME,
-        "connector_definition_id": {"type": "string", "minLength": 1, "maxLength": 100},
+        "connector_definition_id": {"enum": sorted(DEFINITIONS)},
         "name": NAME,
+        # One branch per accepted field set, so every schema-valid body is a body the API takes.
         "credentials": {
-            "type": "object",
-            "minProperties": 1,
-            "maxProperties": 20,
-            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 4096},
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": list(fields),
+                    "additionalProperties": False,
+                    "properties": {f: {"type": "string", "minLength": 1, "maxLength": 4096} for f in fields},
+                }
+                for fields in sorted({tuple(s) for d in DEFINITIONS.values() for s in d["auth_structures"]})
+            ]
         },
     },
 }

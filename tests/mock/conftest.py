@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from werkzeug.serving import make_server
 
@@ -60,3 +65,50 @@ def live_server() -> Iterator[LiveServer]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+SERVE = [sys.executable, "-m", "faultproof.mocks.cli", "serve"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(*extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [*SERVE, "--port", str(port), *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"serve exited early: {proc.stdout.read().decode() if proc.stdout else ''}"
+            )
+        try:
+            if httpx.get(url + "/__faultproof/health", timeout=0.5).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("serve did not answer its health check within 15 s")
+
+
+@pytest.fixture
+def start():
+    """Start `faultproof serve` on a free loopback port; stopped at teardown if still running."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def run(*extra: str) -> tuple[subprocess.Popen[bytes], str]:
+        proc, url = _start(*extra)
+        procs.append(proc)
+        return proc, url
+
+    yield run
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=15)

@@ -407,6 +407,15 @@ def test_a_long_posted_text_comes_back_cut_to_5kb(client):
     assert body["result"]["structuredContent"]["truncatedFields"] == ["message.text"]
 
 
+def test_the_server_list_shows_live_servers_only(client):
+    servers = client.get("/alloy/api/servers", headers=AUTH).get_json()["servers"]
+    assert [s["id"] for s in servers] == ["srv_demo", "srv_public"]
+    assert servers[0]["restrictions"]["connectors"] == {
+        "mode": "allowlist",
+        "allowedIds": ["slack", "notion"],
+    }
+
+
 def test_unknown_paths_and_methods_answer_in_the_envelope(client):
     for response, status in (
         (client.get("/alloy/nowhere"), 404),
@@ -533,7 +542,13 @@ BAD_HEADERS = [
 
 @pytest.mark.parametrize("headers", BAD_HEADERS, ids=[str(i) for i in range(len(BAD_HEADERS))])
 @pytest.mark.parametrize(
-    ("method", "path"), [("GET", SERVER), ("POST", SERVER + "/token"), ("DELETE", SERVER)]
+    ("method", "path"),
+    [
+        ("GET", "/alloy/api/servers"),
+        ("GET", SERVER),
+        ("POST", SERVER + "/token"),
+        ("DELETE", SERVER),
+    ],
 )
 def test_malformed_rest_requests_never_answer_5xx(client, headers, method, path):
     response = client.open(

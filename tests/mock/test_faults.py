@@ -15,8 +15,10 @@ KEY = {"X-API-Key": "alana_test_key"}
 
 def raw(server, prefer: str, timeout: float = 5.0) -> tuple[list[bytes], BaseException | None]:
     """Send one request on a raw socket; every chunk received until EOF, and how it ended."""
-    request = (f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: alana_test_key\r\n"
-               f"Prefer: {prefer}\r\nConnection: close\r\n\r\n").encode()
+    request = (
+        f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: alana_test_key\r\n"
+        f"Prefer: {prefer}\r\nConnection: close\r\n\r\n"
+    ).encode()
     chunks: list[bytes] = []
     with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as sock:
         sock.sendall(request)
@@ -53,7 +55,9 @@ def test_drop_rst_resets_the_connection(live_server):
     assert chunks == []
     assert isinstance(error, ConnectionResetError)
     with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
-        httpx.get(live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.drop, mode=rst"})
+        httpx.get(
+            live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.drop, mode=rst"}
+        )
 
 
 def test_truncated_body_is_shorter_than_its_content_length(live_server):
@@ -61,11 +65,15 @@ def test_truncated_body_is_shorter_than_its_content_length(live_server):
     headers, body = split(chunks)
     assert 0 < len(body) < int(headers["content-length"])
     with pytest.raises(httpx.RemoteProtocolError):
-        httpx.get(live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.truncated_body"})
+        httpx.get(
+            live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.truncated_body"}
+        )
 
 
 def test_malformed_json_is_labelled_json_and_does_not_parse(live_server):
-    response = httpx.get(live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.malformed_json"})
+    response = httpx.get(
+        live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.malformed_json"}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     with pytest.raises(orjson.JSONDecodeError):
@@ -73,7 +81,9 @@ def test_malformed_json_is_labelled_json_and_does_not_parse(live_server):
 
 
 def test_html_502_is_a_proxy_page(live_server):
-    response = httpx.get(live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.html_502"})
+    response = httpx.get(
+        live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.html_502"}
+    )
     assert response.status_code == 502
     assert response.headers["content-type"].startswith("text/html")
     assert b"<html>" in response.content
@@ -89,7 +99,9 @@ def test_slow_drip_sends_the_real_body_in_pieces(live_server):
 
 
 def test_delay_then_the_normal_answer(live_server):
-    response = httpx.get(live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.delay, delay_s=0.2"})
+    response = httpx.get(
+        live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.delay, delay_s=0.2"}
+    )
     assert response.status_code == 200
     assert response.json()["id"] == "42"
 
@@ -98,7 +110,9 @@ def test_hang_sends_nothing_and_blocks_nobody(live_server):
     result: dict[str, object] = {}
 
     def hang() -> None:
-        result["chunks"], result["error"] = raw(live_server, "scenario=fault.hang, max_s=3", timeout=0.5)
+        result["chunks"], result["error"] = raw(
+            live_server, "scenario=fault.hang, max_s=3", timeout=0.5
+        )
 
     thread = threading.Thread(target=hang)
     thread.start()
@@ -108,7 +122,9 @@ def test_hang_sends_nothing_and_blocks_nobody(live_server):
     assert result["chunks"] == []
     assert isinstance(result["error"], (TimeoutError, socket.timeout))
     with pytest.raises(httpx.ReadTimeout):
-        httpx.get(live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.hang"}, timeout=0.3)
+        httpx.get(
+            live_server.url + PATH, headers={**KEY, "Prefer": "scenario=fault.hang"}, timeout=0.3
+        )
 
 
 def test_hang_is_released_when_its_bound_passes(live_server):

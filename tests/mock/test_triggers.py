@@ -9,7 +9,9 @@ from faultproof.contracts.schemas import first_error
 from faultproof.mocks.app import load_surface
 
 ON_DEMAND = [
-    s for p in default_catalogue().providers.values() for s in p.scenarios.values()
+    s
+    for p in default_catalogue().providers.values()
+    for s in p.scenarios.values()
     if s.kind in ("error", "result")
 ]
 
@@ -49,7 +51,9 @@ def client_for(make_app):
 
 @pytest.mark.parametrize("scenario", ON_DEMAND, ids=[s.id for s in ON_DEMAND])
 def test_prefer_scenario(client_for, scenario, clock):
-    response = _request(client_for(scenario.provider), scenario, {"Prefer": f"scenario={scenario.name}"})
+    response = _request(
+        client_for(scenario.provider), scenario, {"Prefer": f"scenario={scenario.name}"}
+    )
     _check(response, scenario, clock)
 
 
@@ -66,7 +70,9 @@ def test_prefer_code_gives_the_canonical_error(client_for, provider, clock):
     statuses = sorted({s.status for s in p.scenarios.values() if s.kind == "error"})
     for status in statuses:
         scenario = p.canonical(status)
-        _check(_request(client_for(provider), scenario, {"Prefer": f"code={status}"}), scenario, clock)
+        _check(
+            _request(client_for(provider), scenario, {"Prefer": f"code={status}"}), scenario, clock
+        )
         _check(_request(client_for(provider), scenario, query=f"__code={status}"), scenario, clock)
 
 
@@ -113,8 +119,10 @@ def test_stream_error_arrives_mid_stream(client_for):
 def test_http_errors_use_the_provider_envelope(client_for, provider):
     client = client_for(provider)
     schema = default_catalogue().provider(provider).schema
-    for response in (client.get(f"/{provider}/no/such/path/here"),
-                     client.open(f"/{provider}{_first_get(provider)}", method="TRACE")):
+    for response in (
+        client.get(f"/{provider}/no/such/path/here"),
+        client.open(f"/{provider}{_first_get(provider)}", method="TRACE"),
+    ):
         assert 400 <= response.status_code < 500
         assert first_error(schema, response.get_json()) is None, response.data
     assert client.open(f"/{provider}{_first_get(provider)}", method="TRACE").headers.get("Allow")
