@@ -8,16 +8,16 @@ against the provider's envelope schema, retryability agreeing with the policy).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from importlib.abc import Traversable
 from typing import Any
 
 import yaml
 
-from . import template
+from . import cache, template
 from .errors import CatalogueError, UnknownIdError
 from .normal_form import NormalForm
 from .policy import ClientPolicy
@@ -272,9 +272,22 @@ def load_provider(path: Traversable, meta: dict[str, Any]) -> Provider:
     return provider
 
 
-def load_catalogue(data_dir: Traversable | None = None) -> Catalogue:
-    """Every provider file and the faults file under ``data_dir`` (the package's by default)."""
+def load_catalogue(data_dir: Traversable | None = None, *, use_cache: bool = True) -> Catalogue:
+    """Every provider file and the faults file under ``data_dir`` (the package's by default).
+
+    A catalogue already validated with this exact content comes from the cache (``cache.py``).
+    """
     root = data_dir or DATA_DIR
+    cache_key = cache.key(root) if use_cache else ""
+    if use_cache and isinstance(hit := cache.load(cache_key), Catalogue):
+        return hit
+    loaded = _load(root)
+    if use_cache:
+        cache.store(cache_key, loaded)
+    return loaded
+
+
+def _load(root: Traversable) -> Catalogue:
     meta = load_schema("_catalogue")
     files = sorted(
         (p for p in (root / "providers").iterdir() if p.name.endswith(".yaml")),
@@ -302,7 +315,7 @@ def load_catalogue(data_dir: Traversable | None = None) -> Catalogue:
     return Catalogue(providers=providers, faults=faults)
 
 
-@cache
+@functools.cache
 def default_catalogue() -> Catalogue:
     """The bundled catalogue, loaded once per process."""
     return load_catalogue()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from .errors import CatalogueError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+
+# jsonschema is imported where it is used: a cached catalogue needs no validator at start-up.
 
 SCHEMA_DIR = resources.files(__package__) / "schemas"
 
@@ -19,6 +20,9 @@ SCHEMA_DIR = resources.files(__package__) / "schemas"
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     """The schema stored as ``schemas/<name>.json``, checked against draft 2020-12."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     path = SCHEMA_DIR / f"{name}.json"
     try:
         schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -32,6 +36,9 @@ def load_schema(name: str) -> dict[str, Any]:
 
 def validator(schema: dict[str, Any], pointer: str | None = None) -> Draft202012Validator:
     """A validator for the whole schema, or for the part ``pointer`` (``#/$defs/x``) names."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
     if not pointer or pointer == "#":
         return Draft202012Validator(schema)
     base = schema["$id"]

@@ -27,8 +27,12 @@ class ScenarioAnswer(Exception):
         overrides: Body fields to replace after rendering (a message naming the bad field).
     """
 
-    def __init__(self, scenario: Scenario, params: Mapping[str, Any] | None = None,
-                 overrides: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        params: Mapping[str, Any] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(scenario.id)
         self.scenario = scenario
         self.params = dict(params or {})
@@ -53,7 +57,9 @@ def render(answer: ScenarioAnswer, now: float | None = None) -> Response:
     """The Flask response for a non-fault scenario."""
     rendered = answer.scenario.render(answer.params, now=time.time() if now is None else now)
     if answer.overrides:
-        rendered = type(rendered)(rendered.status, rendered.headers, _apply(rendered.body, answer.overrides))
+        rendered = type(rendered)(
+            rendered.status, rendered.headers, _apply(rendered.body, answer.overrides)
+        )
     response = Response(rendered.content(), status=rendered.status or 200, headers=rendered.headers)
     response.headers[SCENARIO_HEADER] = answer.scenario.id
     return response

@@ -49,8 +49,11 @@ def create_app(config: MockConfig | None = None) -> Flask:
         app.register_blueprint(surface.blueprint)
     app.register_blueprint(control.blueprint)
     for provider_id in surfaces:
-        app.add_url_rule(f"/{provider_id}/openapi.json", f"openapi_{provider_id}",
-                         lambda provider_id=provider_id: control.provider_openapi(provider_id))
+        app.add_url_rule(
+            f"/{provider_id}/openapi.json",
+            f"openapi_{provider_id}",
+            lambda provider_id=provider_id: control.provider_openapi(provider_id),
+        )
     app.before_request(_begin)
     app.after_request(_finish)
     app.register_error_handler(answers.ScenarioAnswer, _answer)
@@ -81,7 +84,8 @@ def _begin() -> None:
     scenario = trigger.scenario
     if scenario.kind == "webhook":
         raise TriggerError(
-            f"{scenario.id} is a webhook delivery: ask for it with POST /__faultproof/sessions/<id>/webhooks",
+            f"{scenario.id} is a webhook delivery: ask for it with "
+            "POST /__faultproof/sessions/<id>/webhooks",
             [s.id for s in cfg.catalogue.scenarios(first) if s.kind != "webhook"],
         )
     if scenario.kind == "fault":
@@ -106,8 +110,9 @@ def _finish(response: Response) -> Response:
         return response
     cfg: MockConfig = current_app.extensions["faultproof"]
     fault = faults.FAULTS[trigger.scenario.fault]
-    ctx = faults.FaultContext(request.environ, response, trigger.scenario.resolve_params(trigger.params),
-                              cfg.hang_max_s)
+    ctx = faults.FaultContext(
+        request.environ, response, trigger.scenario.resolve_params(trigger.params), cfg.hang_max_s
+    )
     answer = fault(ctx)
     answer.headers[answers.SCENARIO_HEADER] = trigger.scenario.id
     return answer
@@ -134,8 +139,14 @@ def _http_error(error: HTTPException) -> Response:
         return control.mock_error(error.description or error.name, status, None, "http")
     if status == 404 and surface.not_found:
         cfg: MockConfig = current_app.extensions["faultproof"]
-        return _answer(answers.ScenarioAnswer(cfg.catalogue.scenario(surface.not_found, surface.provider_id)))
-    body: Any = surface.generic_error(status, error.name) if surface.generic_error else {"error": error.name}
+        return _answer(
+            answers.ScenarioAnswer(cfg.catalogue.scenario(surface.not_found, surface.provider_id))
+        )
+    body: Any = (
+        surface.generic_error(status, error.name)
+        if surface.generic_error
+        else {"error": error.name}
+    )
     response = control.json_response(body, status)
     for name, value in error.get_headers():
         if name.lower() != "content-type":
@@ -152,8 +163,10 @@ def _internal_error(error: Exception) -> Response:
         raise error
     log.exception("faultproof internal error on %s %s", request.method, request.path)
     response = Response(
-        f"faultproof internal error (a bug in the mock, not a provider answer): {type(error).__name__}: {error}\n",
-        status=500, content_type="text/plain",
+        "faultproof internal error (a bug in the mock, not a provider answer): "
+        f"{type(error).__name__}: {error}\n",
+        status=500,
+        content_type="text/plain",
     )
     response.headers["X-Faultproof-Error"] = "internal"
     return response

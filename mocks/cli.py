@@ -11,8 +11,6 @@ from typing import Any
 
 import click
 import orjson
-from rich.console import Console
-from rich.table import Table
 
 from faultproof.contracts import PROVIDERS, FaultproofError, Scenario, default_catalogue
 from faultproof.contracts.schemas import load_schema
@@ -53,6 +51,9 @@ def scenarios(provider: str | None, as_json: bool) -> None:
 
 
 def _print_table(chosen: list[Scenario]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console(width=None if sys.stdout.isatty() else 200)
     table = Table(show_lines=False, header_style="bold")
     for column in ("id", "status", "code / message", "retry", "checks", "source"):
@@ -87,7 +88,9 @@ def _rule_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
         if not sep or len(parts) not in (2, 3) or not all(parts):
             raise click.BadParameter(
                 f"{pair!r}: expected PROVIDER.RULE=VALUE or PROVIDER.RULE.FIELD=VALUE "
-                "(for example alana.rate_limit.limit=5)", param_hint="--set")
+                "(for example alana.rate_limit.limit=5)",
+                param_hint="--set",
+            )
         try:
             value: Any = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -101,44 +104,88 @@ def _rule_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default)."
+)
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--providers", default=",".join(PROVIDERS), show_default=True, help="Comma-separated provider ids.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes; more than one needs a shared state store.")
-@click.option("--threads", default=64, show_default=True, type=click.IntRange(1, 4096),
-              help="Threads per worker: the number of requests (hangs included) served at once.")
-@click.option("--set", "overrides", multiple=True, metavar="PROVIDER.RULE[.FIELD]=VALUE",
-              help="Override a documented limit, e.g. ainative.rate_limit.limit=5 (repeatable).")
+@click.option(
+    "--providers",
+    default=",".join(PROVIDERS),
+    show_default=True,
+    help="Comma-separated provider ids.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; more than one needs a shared state store.",
+)
+@click.option(
+    "--threads",
+    default=64,
+    show_default=True,
+    type=click.IntRange(1, 4096),
+    help="Threads per worker: the number of requests (hangs included) served at once.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PROVIDER.RULE[.FIELD]=VALUE",
+    help="Override a documented limit, e.g. ainative.rate_limit.limit=5 (repeatable).",
+)
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
-def serve(host: str, port: int, providers: str, workers: int, threads: int, overrides: tuple[str, ...],
-          access_log: bool) -> None:
+def serve(
+    host: str,
+    port: int,
+    providers: str,
+    workers: int,
+    threads: int,
+    overrides: tuple[str, ...],
+    access_log: bool,
+) -> None:
     """Serve the mock: every provider's API, its documented errors on demand, and faults."""
     chosen = tuple(_provider_id(p.strip()) or "" for p in providers.split(",") if p.strip())
     if workers > 1:
         raise click.BadParameter(
             "more than one worker needs a state store the workers share; the in-memory store "
-            "serves one process (use --workers 1)", param_hint="--workers")
+            "serves one process (use --workers 1)",
+            param_hint="--workers",
+        )
     from .config import MockConfig
     from .server import serve as run
 
     config = MockConfig(providers=chosen, rules=_rule_overrides(overrides))
-    click.echo(f"faultproof: serving {', '.join(chosen)} on http://{host}:{port} "
-               f"(control plane: /__faultproof/health)", err=True)
+    click.echo(
+        f"faultproof: serving {', '.join(chosen)} on http://{host}:{port} "
+        f"(control plane: /__faultproof/health)",
+        err=True,
+    )
     run(config, host, port, workers, threads, access_log)
 
 
 @cli.command()
 @click.argument("provider")
-@click.option("--server-url", default="http://127.0.0.1:8080", show_default=True,
-              help="Where the mock runs; the document's server is <url>/<provider>.")
+@click.option(
+    "--server-url",
+    default="http://127.0.0.1:8080",
+    show_default=True,
+    help="Where the mock runs; the document's server is <url>/<provider>.",
+)
 def openapi(provider: str, server_url: str) -> None:
     """Print PROVIDER's OpenAPI 3.1 document, with every documented error response."""
     from .app import load_surface
     from .openapi import build
 
     provider_id = _provider_id(provider) or provider
-    _dump(build(default_catalogue().provider(provider_id), load_surface(provider_id), server_url.rstrip("/")))
+    _dump(
+        build(
+            default_catalogue().provider(provider_id),
+            load_surface(provider_id),
+            server_url.rstrip("/"),
+        )
+    )
 
 
 def main() -> None:

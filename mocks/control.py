@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
 from flask import Blueprint, Response
 
 from .surface import config
@@ -25,13 +24,17 @@ def health() -> Response:
 @blueprint.get("/scenarios")
 def scenarios() -> Response:
     cfg = config()
-    chosen = [s.to_json(now=cfg.clock()) for s in cfg.catalogue.scenarios()
-              if s.provider is None or s.provider in cfg.providers]
+    chosen = [
+        s.to_json(now=cfg.clock())
+        for s in cfg.catalogue.scenarios()
+        if s.provider is None or s.provider in cfg.providers
+    ]
     return json_response(chosen)
 
 
-def mock_error(message: str, status: int = 400, valid: list[str] | None = None,
-               kind: str = "bad-request") -> Response:
+def mock_error(
+    message: str, status: int = 400, valid: list[str] | None = None, kind: str = "bad-request"
+) -> Response:
     """The mock's own error (never a provider envelope), marked so no client mistakes it."""
     body: dict[str, Any] = {"faultproof_error": message}
     if valid is not None:
@@ -54,7 +57,9 @@ def provider_openapi(provider_id: str) -> Response:
 
     cfg = config()
     if provider_id not in cfg.providers:
-        return mock_error(f"unknown provider {provider_id!r}", 404, list(cfg.providers), "unknown-id")
+        return mock_error(
+            f"unknown provider {provider_id!r}", 404, list(cfg.providers), "unknown-id"
+        )
     surface = current_app.extensions["faultproof.surfaces"][provider_id]
     document = build(cfg.catalogue.provider(provider_id), surface, request.host_url.rstrip("/"))
     return json_response(document)

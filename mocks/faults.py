@@ -89,7 +89,9 @@ def wait(ctx: FaultContext, seconds: float) -> bool:
 def close(sock: socket.socket | None, mode: str = "fin") -> None:
     """End the connection now: ``fin`` an orderly close, ``rst`` a TCP reset."""
     if sock is None:
-        raise FaultNeedsSocket("this fault needs a real server socket (serve the app, not a test client)")
+        raise FaultNeedsSocket(
+            "this fault needs a real server socket (serve the app, not a test client)"
+        )
     try:
         if mode == "rst":
             # Linux aborts a TCP connection on connect() to an AF_UNSPEC address: the peer gets RST.

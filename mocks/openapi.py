@@ -24,10 +24,14 @@ CONVERTERS = {"int": {"type": "integer"}, "float": {"type": "number"}}
 def _relocate(schema: Any, prefix: str) -> Any:
     """Rewrite ``#/$defs/x`` references to ``#/components/schemas/<prefix>x``."""
     if isinstance(schema, dict):
-        out = {k: _relocate(v, prefix) for k, v in schema.items() if k not in ("$schema", "$id", "$defs")}
+        out = {
+            k: _relocate(v, prefix)
+            for k, v in schema.items()
+            if k not in ("$schema", "$id", "$defs")
+        }
         ref = out.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            out["$ref"] = f"#/components/schemas/{prefix}{ref[len('#/$defs/'):]}"
+            out["$ref"] = f"#/components/schemas/{prefix}{ref[len('#/$defs/') :]}"
         return out
     if isinstance(schema, list):
         return [_relocate(item, prefix) for item in schema]
@@ -44,11 +48,21 @@ def _components(provider: Provider) -> dict[str, Any]:
 
 def _parameters(route: Route) -> list[dict[str, Any]]:
     params = [
-        {"name": name, "in": "path", "required": True, "schema": CONVERTERS.get(conv or "", {"type": "string"})}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": CONVERTERS.get(conv or "", {"type": "string"}),
+        }
         for conv, name in PATH_PARAM.findall(route.rule)
     ]
-    params += [{"name": n, "in": "query", "required": False, "schema": s} for n, s in route.query.items()]
-    params += [{"name": n, "in": "header", "required": False, "schema": s} for n, s in route.headers.items()]
+    params += [
+        {"name": n, "in": "query", "required": False, "schema": s} for n, s in route.query.items()
+    ]
+    params += [
+        {"name": n, "in": "header", "required": False, "schema": s}
+        for n, s in route.headers.items()
+    ]
     return params
 
 
@@ -65,19 +79,35 @@ def _error_responses(provider: Provider) -> dict[str, Any]:
         json_examples = {k: v for k, v in examples.items() if not isinstance(v["value"], str)}
         content: dict[str, Any] = {}
         if json_examples:
-            content[provider.content_type] = {"schema": {"$ref": "#/components/schemas/Error"}, "examples": json_examples}
+            content[provider.content_type] = {
+                "schema": {"$ref": "#/components/schemas/Error"},
+                "examples": json_examples,
+            }
             if provider.content_type != "application/json":
                 content["application/json"] = {"schema": {"$ref": "#/components/schemas/Error"}}
         if len(json_examples) < len(examples):
             content["text/plain"] = {"schema": {"type": "string"}}
-        responses[str(status)] = {"description": f"{provider.title}: documented {status} answers", "content": content}
+        responses[str(status)] = {
+            "description": f"{provider.title}: documented {status} answers",
+            "content": content,
+        }
     for status in (404, 405):
-        responses.setdefault(str(status), {
-            "description": "Unknown path or method, in the provider's envelope",
-            "content": {provider.content_type: {"schema": {"$ref": "#/components/schemas/Error"}}},
-        })
-    responses.setdefault("502", {"description": "A proxy's error page (fault.html_502)", "content": {}})
-    responses["502"]["content"]["text/html"] = {"schema": {"type": "string"}, "example": HTML_502.decode()}
+        responses.setdefault(
+            str(status),
+            {
+                "description": "Unknown path or method, in the provider's envelope",
+                "content": {
+                    provider.content_type: {"schema": {"$ref": "#/components/schemas/Error"}}
+                },
+            },
+        )
+    responses.setdefault(
+        "502", {"description": "A proxy's error page (fault.html_502)", "content": {}}
+    )
+    responses["502"]["content"]["text/html"] = {
+        "schema": {"type": "string"},
+        "example": HTML_502.decode(),
+    }
     return responses
 
 
@@ -90,10 +120,16 @@ def _operation(route: Route, provider: Provider, errors: dict[str, Any]) -> dict
         "summary": route.summary,
         "tags": [provider.id],
         "parameters": _parameters(route),
-        "responses": {str(route.ok_status): {"description": "Success", "content": ok_content}, **errors},
+        "responses": {
+            str(route.ok_status): {"description": "Success", "content": ok_content},
+            **errors,
+        },
     }
     if route.body is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.body}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": route.body}},
+        }
     return operation
 
 
@@ -111,7 +147,8 @@ def build(provider: Provider, surface: Surface, server_url: str = "") -> dict[st
             "version": "1.0.0",
             "description": (
                 f"The mocked surface of {provider.title}, with every catalogued error response "
-                f"({len(provider.scenarios)} scenarios, {documented} documented in {provider.seed}). "
+                f"({len(provider.scenarios)} scenarios, {documented} documented "
+                f"in {provider.seed}). "
                 "Any documented error can be requested on any operation with `Prefer: code=NNN` "
                 "or `Prefer: scenario=NAME`."
             ),

@@ -30,15 +30,21 @@ class MockServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
         if "control_socket_disable" in self.cfg.settings:
-            # gunicorn >= 25.1 opens one control socket per user: parallel mocks would fight over it.
+            # gunicorn >= 25.1 opens one control socket per user: parallel mocks would clash.
             self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Any:
         return create_app(self.config)
 
 
-def serve(config: MockConfig, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
-          threads: int = 64, access_log: bool = False) -> None:
+def serve(
+    config: MockConfig,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+    threads: int = 64,
+    access_log: bool = False,
+) -> None:
     """Run until SIGINT or SIGTERM; in-flight hangs are cut after a short grace period."""
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",

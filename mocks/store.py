@@ -32,7 +32,9 @@ class Store(Protocol):
     """What the mock needs from a state store."""
 
     @contextmanager
-    def state(self, session: str, provider: str, seed: Callable[[], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    def state(
+        self, session: str, provider: str, seed: Callable[[], dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
         """The provider's state in a session, exclusively held; created from ``seed`` once."""
         ...
 
@@ -59,7 +61,9 @@ class MemoryStore:
         self._counters: dict[str, tuple[int, int]] = {}
 
     @contextmanager
-    def state(self, session: str, provider: str, seed: Callable[[], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    def state(
+        self, session: str, provider: str, seed: Callable[[], dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
         key = (session, provider)
         with self._lock:
             lock = self._state_locks.setdefault(key, threading.Lock())

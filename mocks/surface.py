@@ -87,15 +87,36 @@ class Surface:
     def __post_init__(self) -> None:
         self.blueprint = Blueprint(self.provider_id, __name__, url_prefix=f"/{self.provider_id}")
 
-    def route(self, method: str, rule: str, *, summary: str, body: dict[str, Any] | None = None,
-              query: dict[str, dict[str, Any]] | None = None, headers: dict[str, dict[str, Any]] | None = None,
-              ok: dict[str, Any] | None = None, ok_status: int = 200, ok_type: str = "application/json",
-              public: bool = False) -> Callable[[View], View]:
+    def route(
+        self,
+        method: str,
+        rule: str,
+        *,
+        summary: str,
+        body: dict[str, Any] | None = None,
+        query: dict[str, dict[str, Any]] | None = None,
+        headers: dict[str, dict[str, Any]] | None = None,
+        ok: dict[str, Any] | None = None,
+        ok_status: int = 200,
+        ok_type: str = "application/json",
+        public: bool = False,
+    ) -> Callable[[View], View]:
         """Declare a view and its OpenAPI description."""
 
         def register(view: View) -> View:
-            route = Route(method, rule, view.__name__, summary, body, query or {}, headers or {},
-                          ok or {}, ok_status, ok_type, public)
+            route = Route(
+                method,
+                rule,
+                view.__name__,
+                summary,
+                body,
+                query or {},
+                headers or {},
+                ok or {},
+                ok_status,
+                ok_type,
+                public,
+            )
             self.routes.append(route)
 
             def endpoint(**kwargs: Any) -> Any:
@@ -104,7 +125,9 @@ class Surface:
                 return view(**kwargs)
 
             endpoint.__name__ = f"{view.__name__}_{method.lower()}"
-            self.blueprint.add_url_rule(rule, endpoint=endpoint.__name__, view_func=endpoint, methods=[method])
+            self.blueprint.add_url_rule(
+                rule, endpoint=endpoint.__name__, view_func=endpoint, methods=[method]
+            )
             return view
 
         return register

@@ -67,12 +67,17 @@ def _by_code(catalogue: Catalogue, provider: str, code: str) -> Scenario:
     try:
         return catalogue.provider(provider).canonical(int(code))
     except (UnknownIdError, ValueError):
-        valid = sorted({str(s.status) for s in catalogue.provider(provider).scenarios.values() if s.canonical})
-        raise TriggerError(f"no {provider} error for code {code!r}. Valid codes: {', '.join(valid)}", valid) from None
+        valid = sorted(
+            {str(s.status) for s in catalogue.provider(provider).scenarios.values() if s.canonical}
+        )
+        raise TriggerError(
+            f"no {provider} error for code {code!r}. Valid codes: {', '.join(valid)}", valid
+        ) from None
 
 
-def find_trigger(catalogue: Catalogue, provider: str, headers: Mapping[str, str],
-                 query: Mapping[str, str]) -> Trigger | None:
+def find_trigger(
+    catalogue: Catalogue, provider: str, headers: Mapping[str, str], query: Mapping[str, str]
+) -> Trigger | None:
     """The trigger a request carries, or ``None``; a malformed one raises ``TriggerError``."""
     prefs: dict[str, str] = {}
     for value in headers.get("Prefer", "").split("\n") if headers.get("Prefer") else []:
@@ -83,7 +88,7 @@ def find_trigger(catalogue: Catalogue, provider: str, headers: Mapping[str, str]
         prefs["scenario"] = name.strip()
     for key, value in query.items():
         if key.startswith(QUERY_PREFIX):
-            prefs[key[len(QUERY_PREFIX):].lower()] = value
+            prefs[key[len(QUERY_PREFIX) :].lower()] = value
     if "scenario" in prefs:
         scenario = _lookup(catalogue, provider, prefs.pop("scenario"))
     elif "code" in prefs:

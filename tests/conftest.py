@@ -19,6 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEEDS = ROOT.parent / "shared" / "seeds"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory):
+    """The catalogue cache goes to a folder of this test run, not the user's home."""
+    os.environ["FAULTPROOF_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     """The provider documents (``FAULTPROOF_SEEDS_DIR``, else ``../shared/seeds``).

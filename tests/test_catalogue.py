@@ -232,3 +232,33 @@ def test_invalid_yaml_is_a_catalogue_error(tmp_path):
     (root / "providers" / "alana.yaml").write_text("provider: [unclosed\n")
     with pytest.raises(CatalogueError, match="not valid YAML"):
         load_catalogue(root)
+
+
+def test_cache_returns_the_validated_catalogue(tmp_path, monkeypatch):
+    from faultproof.contracts import cache
+
+    monkeypatch.setenv("FAULTPROOF_CACHE_DIR", str(tmp_path))
+    fresh = load_catalogue(use_cache=False)
+    first = load_catalogue()
+    assert list(tmp_path.glob("catalogue-*.pickle"))
+    second = load_catalogue()
+    assert [s.to_json(now=0) for s in second.scenarios()] == [
+        s.to_json(now=0) for s in fresh.scenarios()
+    ]
+    assert second.providers["alana"].policy == first.providers["alana"].policy
+    # A corrupt cache entry is ignored, never trusted.
+    for entry in tmp_path.glob("catalogue-*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    assert len(load_catalogue().scenarios()) == len(fresh.scenarios())
+    assert cache.key(resources.files("faultproof.contracts")) == cache.key(
+        resources.files("faultproof.contracts")
+    )
+
+
+def test_edited_data_is_validated_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAULTPROOF_CACHE_DIR", str(tmp_path / "cache"))
+    root = _copy_data(tmp_path)
+    load_catalogue(root)
+    _edit(root, "alana", lambda d: d["scenarios"][0].update(retryable=True))
+    with pytest.raises(CatalogueError, match="says retryable=True"):
+        load_catalogue(root)

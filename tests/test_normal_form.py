@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from faultproof.contracts import NormalError, normal_form
-from faultproof.contracts.normal_form import parse_body, resolve_pointer
+from faultproof.contracts.normal_form import resolve_pointer
 
 text = st.text(min_size=1, max_size=40)
 json_values = st.recursive(

@@ -16,7 +16,19 @@ import orjson
 from flask import Response, g, request
 from jsonschema import Draft202012Validator
 
-from ..surface import Surface, args, bearer, fail, hit, json_body, now, peek, rule, state, stream_error
+from ..surface import (
+    Surface,
+    args,
+    bearer,
+    fail,
+    hit,
+    json_body,
+    now,
+    peek,
+    rule,
+    state,
+    stream_error,
+)
 
 KEYS = {
     "alana_test_key": {"workspace": "ws_demo", "scopes": ["read", "write"]},
@@ -25,28 +37,54 @@ KEYS = {
 }
 PLATFORMS = {"google": "published", "meta": "invalid", "tiktok": "unpublished"}
 PRODUCT_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
-PRODUCT = {"type": "object", "required": ["id", "name", "price"],
-           "properties": {"id": PRODUCT_ID, "name": {"type": "string", "minLength": 1},
-                          "price": {"type": "number", "minimum": 0}, "currency": {"type": "string"}}}
+PRODUCT = {
+    "type": "object",
+    "required": ["id", "name", "price"],
+    "properties": {
+        "id": PRODUCT_ID,
+        "name": {"type": "string", "minLength": 1},
+        "price": {"type": "number", "minimum": 0},
+        "currency": {"type": "string"},
+    },
+}
 TOOLS = {
-    "search_products": {"type": "object", "required": ["q"], "additionalProperties": False,
-                        "properties": {"q": {"type": "string", "maxLength": 512}, "limit": {"type": "integer"}}},
-    "get_product": {"type": "object", "required": ["id"], "additionalProperties": False,
-                    "properties": {"id": {"type": "string"}}},
+    "search_products": {
+        "type": "object",
+        "required": ["q"],
+        "additionalProperties": False,
+        "properties": {"q": {"type": "string", "maxLength": 512}, "limit": {"type": "integer"}},
+    },
+    "get_product": {
+        "type": "object",
+        "required": ["id"],
+        "additionalProperties": False,
+        "properties": {"id": {"type": "string"}},
+    },
 }
 #: The call body as OpenAPI shows it: one branch per tool, so schema-valid calls are valid calls.
-TOOL_CALL = {"oneOf": [
-    {"type": "object", "required": ["name", "arguments"], "additionalProperties": False,
-     "properties": {"name": {"const": name}, "arguments": schema}}
-    for name, schema in TOOLS.items()
-]}
+TOOL_CALL = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["name", "arguments"],
+            "additionalProperties": False,
+            "properties": {"name": {"const": name}, "arguments": schema},
+        }
+        for name, schema in TOOLS.items()
+    ]
+}
 CATALOG_ID = "7f3c9a52-0d3b-4d0e-9b57-2f7a3c8e1a10"
 
 
 def seed() -> dict[str, Any]:
-    products = {str(i): {"id": str(i), "name": f"Trail shoe {i}", "price": 40.0 + i, "currency": "EUR"}
-                for i in (1, 2, 3, 42)}
-    return {"products": products, "catalogs": {CATALOG_ID: {"id": CATALOG_ID, "name": "Spring", "products": 4}}}
+    products = {
+        str(i): {"id": str(i), "name": f"Trail shoe {i}", "price": 40.0 + i, "currency": "EUR"}
+        for i in (1, 2, 3, 42)
+    }
+    return {
+        "products": products,
+        "catalogs": {CATALOG_ID: {"id": CATALOG_ID, "name": "Spring", "products": 4}},
+    }
 
 
 def _key() -> str | None:
@@ -68,8 +106,13 @@ def authenticate() -> None:
     limit = rule("rate_limit")
     count = hit(f"key:{key}", float(limit["window_s"]))
     if count.count > int(limit["limit"]):
-        raise fail("RATE_001", {"retry_after": max(1, math.ceil(count.reset_at - now())),
-                                "limit": int(limit["limit"])})
+        raise fail(
+            "RATE_001",
+            {
+                "retry_after": max(1, math.ceil(count.reset_at - now())),
+                "limit": int(limit["limit"]),
+            },
+        )
     if request.method != "GET" and "write" not in grant["scopes"]:
         raise fail("AUTH_003")
 
@@ -80,16 +123,26 @@ def rate_headers(response: Response) -> Response:
     key = _key() or "anonymous"
     window = peek(f"key:{key}", float(limit["window_s"]))
     response.headers.setdefault("X-RateLimit-Limit", str(limit["limit"]))
-    response.headers.setdefault("X-RateLimit-Remaining", str(max(0, int(limit["limit"]) - window.count)))
+    response.headers.setdefault(
+        "X-RateLimit-Remaining", str(max(0, int(limit["limit"]) - window.count))
+    )
     response.headers.setdefault("X-RateLimit-Reset", str(math.ceil(window.reset_at)))
     return response
 
 
 def generic_error(status: int, title: str) -> Any:
-    return {"error": {"code": f"HTTP_{status}", "message": title, "request_id": "req_" + g.get("request_tag", "mock")}}
+    return {
+        "error": {
+            "code": f"HTTP_{status}",
+            "message": title,
+            "request_id": "req_" + g.get("request_tag", "mock"),
+        }
+    }
 
 
-surface = Surface("alana", seed=seed, authenticate=authenticate, generic_error=generic_error, after=rate_headers)
+surface = Surface(
+    "alana", seed=seed, authenticate=authenticate, generic_error=generic_error, after=rate_headers
+)
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -102,8 +155,12 @@ def get_product(product_id: str) -> Any:
     return product
 
 
-@surface.route("GET", "/api/v1/products", summary="List products (NDJSON with Accept: application/x-ndjson)",
-               ok={"type": "object", "properties": {"items": {"type": "array", "items": PRODUCT}}})
+@surface.route(
+    "GET",
+    "/api/v1/products",
+    summary="List products (NDJSON with Accept: application/x-ndjson)",
+    ok={"type": "object", "properties": {"items": {"type": "array", "items": PRODUCT}}},
+)
 def list_products() -> Any:
     with state() as data:
         items = list(data["products"].values())
@@ -121,14 +178,18 @@ def list_products() -> Any:
     return Response(lines(), content_type="application/x-ndjson")
 
 
-@surface.route("POST", "/api/v1/products", summary="Create a product", body=PRODUCT, ok=PRODUCT, ok_status=201)
+@surface.route(
+    "POST", "/api/v1/products", summary="Create a product", body=PRODUCT, ok=PRODUCT, ok_status=201
+)
 def create_product() -> Any:
     try:
         product = json_body()
     except ValueError as exc:
         raise fail("DATA_004", error__details=[{"field": "(body)", "issue": str(exc)}]) from None
-    problems = [{"field": "/".join(map(str, e.absolute_path)) or "(body)", "issue": e.message}
-                for e in Draft202012Validator(PRODUCT).iter_errors(product)]
+    problems = [
+        {"field": "/".join(map(str, e.absolute_path)) or "(body)", "issue": e.message}
+        for e in Draft202012Validator(PRODUCT).iter_errors(product)
+    ]
     if problems:
         raise fail("DATA_004", error__details=problems)
     with state() as data:
@@ -138,14 +199,18 @@ def create_product() -> Any:
     return product, 201
 
 
-@surface.route("PUT", "/api/v1/products/<product_id>", summary="Update a product", body=PRODUCT, ok=PRODUCT)
+@surface.route(
+    "PUT", "/api/v1/products/<product_id>", summary="Update a product", body=PRODUCT, ok=PRODUCT
+)
 def update_product(product_id: str) -> Any:
     try:
         product = json_body()
     except ValueError as exc:
         raise fail("DATA_004", error__details=[{"field": "(body)", "issue": str(exc)}]) from None
-    problems = [{"field": "/".join(map(str, e.absolute_path)) or "(body)", "issue": e.message}
-                for e in Draft202012Validator(PRODUCT).iter_errors(product)]
+    problems = [
+        {"field": "/".join(map(str, e.absolute_path)) or "(body)", "issue": e.message}
+        for e in Draft202012Validator(PRODUCT).iter_errors(product)
+    ]
     if problems:
         raise fail("DATA_004", error__details=problems)
     with state() as data:
@@ -155,10 +220,16 @@ def update_product(product_id: str) -> Any:
         return data["products"][product_id]
 
 
-@surface.route("GET", "/api/v1/search", summary="Search products",
-               query={"q": {"type": "string", "maxLength": 512},
-                      "limit": {"type": "integer", "minimum": 1, "maximum": 100}},
-               ok={"type": "object", "properties": {"items": {"type": "array", "items": PRODUCT}}})
+@surface.route(
+    "GET",
+    "/api/v1/search",
+    summary="Search products",
+    query={
+        "q": {"type": "string", "maxLength": 512},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+    },
+    ok={"type": "object", "properties": {"items": {"type": "array", "items": PRODUCT}}},
+)
 def search() -> Any:
     params = args()
     query = params.get("q", "")
@@ -172,8 +243,12 @@ def search() -> Any:
     return {"items": found[: int(limit)]}
 
 
-@surface.route("GET", "/api/v1/catalogs/<catalog_id>", summary="Get one catalog",
-               ok={"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}})
+@surface.route(
+    "GET",
+    "/api/v1/catalogs/<catalog_id>",
+    summary="Get one catalog",
+    ok={"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+)
 def get_catalog(catalog_id: str) -> Any:
     with state() as data:
         catalog = data["catalogs"].get(catalog_id)
@@ -182,9 +257,13 @@ def get_catalog(catalog_id: str) -> Any:
     return catalog
 
 
-@surface.route("GET", "/api/mcp/feed", summary="Supported platforms, or one platform's feed",
-               query={"platform": {"enum": sorted(p for p, s in PLATFORMS.items() if s != "invalid")}},
-               ok={"type": "object"})
+@surface.route(
+    "GET",
+    "/api/mcp/feed",
+    summary="Supported platforms, or one platform's feed",
+    query={"platform": {"enum": sorted(p for p, s in PLATFORMS.items() if s != "invalid")}},
+    ok={"type": "object"},
+)
 def feed() -> Any:
     platform = args().get("platform")
     if platform is None:
@@ -200,15 +279,23 @@ def feed() -> Any:
         return {"platform": platform, "items": list(data["products"].values())}
 
 
-@surface.route("GET", "/api/v1/manifest", summary="MCP tools and their input schemas",
-               ok={"type": "object", "properties": {"tools": {"type": "array"}}})
+@surface.route(
+    "GET",
+    "/api/v1/manifest",
+    summary="MCP tools and their input schemas",
+    ok={"type": "object", "properties": {"tools": {"type": "array"}}},
+)
 def manifest() -> Any:
     return {"tools": [{"name": name, "inputSchema": schema} for name, schema in TOOLS.items()]}
 
 
-@surface.route("POST", "/api/mcp/tools/call", summary="Call an MCP tool",
-               body=TOOL_CALL,
-               ok={"type": "object", "properties": {"content": {"type": "array"}}})
+@surface.route(
+    "POST",
+    "/api/mcp/tools/call",
+    summary="Call an MCP tool",
+    body=TOOL_CALL,
+    ok={"type": "object", "properties": {"content": {"type": "array"}}},
+)
 def call_tool() -> Any:
     try:
         call = json_body()
