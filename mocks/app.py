@@ -15,12 +15,12 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from faultproof.contracts import PROVIDERS
 
-from . import answers, control, faults
+from . import answers, control, faults, journal, plans, sessions
 from .config import MockConfig
 from .surface import Surface
 from .triggers import TriggerError, find_trigger
@@ -54,6 +54,7 @@ def create_app(config: MockConfig | None = None) -> Flask:
             f"openapi_{provider_id}",
             lambda provider_id=provider_id: control.provider_openapi(provider_id),
         )
+    app.wsgi_app = sessions.SessionPrefix(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(_begin)
     app.after_request(_finish)
     app.register_error_handler(answers.ScenarioAnswer, _answer)
@@ -63,24 +64,50 @@ def create_app(config: MockConfig | None = None) -> Flask:
     return app
 
 
-def _surface() -> Surface | None:
-    from flask import current_app
+def _cfg() -> MockConfig:
+    cfg: MockConfig = current_app.extensions["faultproof"]
+    return cfg
 
+
+def _surface() -> Surface | None:
     surfaces: dict[str, Surface] = current_app.extensions["faultproof.surfaces"]
     return surfaces.get(getattr(g, "provider_id", ""))
 
 
-def _begin() -> None:
-    from flask import current_app
-
-    cfg: MockConfig = current_app.extensions["faultproof"]
+def _begin() -> Response | None:
+    cfg = _cfg()
     first = request.path.split("/", 2)[1] if request.path.count("/") >= 1 else ""
     if first not in cfg.providers:
-        return
-    g.provider_id = first
+        return None
+    g.received_at = cfg.clock()
+    session_id = sessions.requested_session(request.environ, request.headers)
+    info = cfg.store.session(session_id, g.received_at, cfg.session_ttl_s)
+    if info is None:
+        return control.mock_error(
+            f"unknown or expired session {session_id!r}: create one with POST /__faultproof/sessions "
+            f"(sessions idle for {cfg.session_ttl_s:.0f} s expire)",
+            404,
+            None,
+            "unknown-session",
+        )
+    g.session_id, g.provider_id = session_id, first
     trigger = find_trigger(cfg.catalogue, first, request.headers, request.args)
+    if (
+        trigger is None
+        and info.plan
+        and plans.matches(info.plan, request.method, first, _below(first))
+    ):
+        trigger = plans.step(info.plan, cfg.store.take_step(session_id), cfg.catalogue)
+        if trigger is not None and trigger.scenario.provider not in (None, first):
+            return control.mock_error(
+                f"the session's plan answers with {trigger.scenario.id}, but this request went to "
+                f"/{first}/: plan scenarios of this provider, or match a provider",
+                409,
+                None,
+                "plan-mismatch",
+            )
     if trigger is None:
-        return
+        return None
     scenario = trigger.scenario
     if scenario.kind == "webhook":
         raise TriggerError(
@@ -94,35 +121,70 @@ def _begin() -> None:
         g.stream_error = answers.ScenarioAnswer(scenario, trigger.params)
     else:
         raise answers.ScenarioAnswer(scenario, trigger.params)
+    return None
+
+
+def _below(provider_id: str) -> str:
+    """The request path under its provider prefix (``/api/v1/products/42``)."""
+    return request.path[len(provider_id) + 1 :] or "/"
 
 
 def _finish(response: Response) -> Response:
-    from flask import current_app
-
     surface = _surface()
+    if surface is None or not hasattr(g, "session_id"):
+        return response
     stream = getattr(g, "stream_error", None)
     if stream is not None and not getattr(g, "stream_error_consumed", False):
         response = _answer(stream)
-    if surface and surface.after:
+    if surface.after:
         response = surface.after(response)
     trigger = getattr(g, "fault", None)
-    if trigger is None or trigger.scenario.fault is None:
-        return response
-    cfg: MockConfig = current_app.extensions["faultproof"]
-    fault = faults.FAULTS[trigger.scenario.fault]
-    ctx = faults.FaultContext(
-        request.environ, response, trigger.scenario.resolve_params(trigger.params), cfg.hang_max_s
+    answered: int | None = response.status_code
+    if trigger is not None and trigger.scenario.fault is not None:
+        cfg = _cfg()
+        fault = faults.FAULTS[trigger.scenario.fault]
+        ctx = faults.FaultContext(
+            request.environ,
+            response,
+            trigger.scenario.resolve_params(trigger.params),
+            cfg.hang_max_s,
+        )
+        response = fault(ctx)
+        response.headers[answers.SCENARIO_HEADER] = trigger.scenario.id
+        if trigger.scenario.fault in faults.NO_RESPONSE:
+            answered = None
+        else:
+            answered = response.status_code
+    _record(surface, response, answered)
+    return response
+
+
+def _record(surface: Surface, response: Response, status: int | None) -> None:
+    """The one place a journal entry is written."""
+    cfg = _cfg()
+    scenario = response.headers.get(answers.SCENARIO_HEADER)
+    cfg.store.append(
+        g.session_id,
+        journal.entry(
+            provider=surface.provider_id,
+            method=request.method,
+            path=_below(surface.provider_id),
+            query={k: v for k, v in request.args.items()},
+            headers=dict(request.headers),
+            body=request.get_data(cache=True),
+            received_at=g.received_at,
+            responded_at=cfg.clock(),
+            status=status,
+            scenario=scenario if scenario and "." in scenario else None,
+            response_headers=response.headers,
+            redact_path=surface.redact_path,
+        ),
+        cfg.journal_limit,
     )
-    answer = fault(ctx)
-    answer.headers[answers.SCENARIO_HEADER] = trigger.scenario.id
-    return answer
 
 
 def _answer(answer: answers.ScenarioAnswer) -> Response:
-    from flask import current_app
-
-    cfg: MockConfig = current_app.extensions["faultproof"]
-    return answers.render(answer, now=cfg.clock())
+    return answers.render(answer, now=_cfg().clock())
 
 
 def _bad_trigger(error: TriggerError) -> Response:
@@ -131,8 +193,6 @@ def _bad_trigger(error: TriggerError) -> Response:
 
 def _http_error(error: HTTPException) -> Response:
     """Werkzeug's own errors (unknown path, wrong method, bad body) in the provider's envelope."""
-    from flask import current_app
-
     surface = _surface()
     status = error.code or 500
     if surface is None:
@@ -157,8 +217,6 @@ def _http_error(error: HTTPException) -> Response:
 
 def _internal_error(error: Exception) -> Response:
     """A bug in the mock: logged, marked, and re-raised under test so it cannot hide."""
-    from flask import current_app
-
     if current_app.testing:
         raise error
     log.exception("faultproof internal error on %s %s", request.method, request.path)

@@ -135,6 +135,34 @@ def _rule_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
     metavar="PROVIDER.RULE[.FIELD]=VALUE",
     help="Override a documented limit, e.g. ainative.rate_limit.limit=5 (repeatable).",
 )
+@click.option(
+    "--state",
+    "state_url",
+    default="memory",
+    show_default=True,
+    metavar="memory|redis://HOST:PORT/DB",
+    help="Where sessions, plans, counters and journals live; Redis lets workers and replicas share them.",
+)
+@click.option(
+    "--journal-limit",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="Journal entries kept per session; older ones are dropped and counted.",
+)
+@click.option(
+    "--session-ttl",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Seconds of idleness after which a session is forgotten.",
+)
+@click.option(
+    "--control-token",
+    envvar="FAULTPROOF_CONTROL_TOKEN",
+    default=None,
+    help="Token the control plane asks of non-loopback callers (env FAULTPROOF_CONTROL_TOKEN).",
+)
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
 def serve(
     host: str,
@@ -143,26 +171,76 @@ def serve(
     workers: int,
     threads: int,
     overrides: tuple[str, ...],
+    state_url: str,
+    journal_limit: int,
+    session_ttl: float,
+    control_token: str | None,
     access_log: bool,
 ) -> None:
     """Serve the mock: every provider's API, its documented errors on demand, and faults."""
     chosen = tuple(_provider_id(p.strip()) or "" for p in providers.split(",") if p.strip())
-    if workers > 1:
+    if workers > 1 and state_url == "memory":
         raise click.BadParameter(
-            "more than one worker needs a state store the workers share; the in-memory store "
-            "serves one process (use --workers 1)",
+            "more than one worker needs a state store the workers share: add "
+            "--state redis://HOST:PORT/DB (the in-memory store serves one process)",
             param_hint="--workers",
+        )
+    if not _is_loopback(host) and not control_token:
+        raise click.BadParameter(
+            f"binding {host} exposes the control plane: set --control-token "
+            "(or FAULTPROOF_CONTROL_TOKEN)",
+            param_hint="--host",
         )
     from .config import MockConfig
     from .server import serve as run
 
-    config = MockConfig(providers=chosen, rules=_rule_overrides(overrides))
+    config = MockConfig(
+        providers=chosen,
+        rules=_rule_overrides(overrides),
+        store=_store(state_url),
+        journal_limit=journal_limit,
+        session_ttl_s=session_ttl,
+        control_token=control_token,
+    )
     click.echo(
         f"faultproof: serving {', '.join(chosen)} on http://{host}:{port} "
         f"(control plane: /__faultproof/health)",
         err=True,
     )
     run(config, host, port, workers, threads, access_log)
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _store(url: str) -> Any:
+    """The state store a ``--state`` value names."""
+    if url == "memory":
+        from .memory_store import MemoryStore
+
+        return MemoryStore()
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise click.BadParameter(
+            f"{url!r}: expected 'memory' or redis://HOST:PORT/DB", param_hint="--state"
+        )
+    import redis
+
+    from .redis_store import RedisStore
+
+    try:
+        return RedisStore.from_url(url)
+    except (redis.RedisError, ValueError) as exc:
+        raise click.BadParameter(
+            f"cannot use Redis at {url}: {exc}", param_hint="--state"
+        ) from None
 
 
 @cli.command()

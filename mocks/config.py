@@ -9,7 +9,8 @@ from typing import Any
 
 from faultproof.contracts import PROVIDERS, Catalogue, FaultproofError, default_catalogue
 
-from .store import MemoryStore, Store
+from .memory_store import MemoryStore
+from .store import Store
 
 
 @dataclass(slots=True)
@@ -24,6 +25,10 @@ class MockConfig:
             merges into a mapping rule, anything else replaces the value.
         hang_max_s: Upper bound of any hang or drip, whatever a scenario asks.
         catalogue: The catalogue to serve (the bundled one by default).
+        journal_limit: Entries kept per session; older ones are dropped and counted.
+        session_ttl_s: Idle time after which a session is forgotten.
+        control_token: Token the control plane asks of callers that are not on loopback;
+            without one, only loopback callers may use it.
     """
 
     providers: tuple[str, ...] = PROVIDERS
@@ -32,8 +37,15 @@ class MockConfig:
     rules: Mapping[str, Any] = field(default_factory=dict)
     hang_max_s: float = 300.0
     catalogue: Catalogue = field(default_factory=default_catalogue)
+    journal_limit: int = 10_000
+    session_ttl_s: float = 3600.0
+    control_token: str | None = None
 
     def __post_init__(self) -> None:
+        if self.journal_limit < 1:
+            raise FaultproofError(f"journal_limit must be at least 1, got {self.journal_limit}")
+        if self.session_ttl_s <= 0:
+            raise FaultproofError(f"session_ttl_s must be positive, got {self.session_ttl_s}")
         for provider in self.providers:
             self.catalogue.provider(provider)
         for key in self.rules:

@@ -1,12 +1,20 @@
-"""The control plane under ``/__faultproof/``: health and the catalogue (sessions come later)."""
+"""The control plane under ``/__faultproof/``: health, catalogue, sessions, plans, journals.
+
+Loopback callers only, unless the mock has a control token: then any caller presenting it
+(``Authorization: Bearer <token>`` or ``X-Faultproof-Token``) may use it. Bad input gets a
+400 or 404 that says what is wrong and lists what is valid; nothing is half-applied.
+"""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app, request
 
+from . import plans, sessions
 from .surface import config
 
 blueprint = Blueprint("faultproof_control", __name__, url_prefix="/__faultproof")
@@ -14,6 +22,54 @@ blueprint = Blueprint("faultproof_control", __name__, url_prefix="/__faultproof"
 
 def json_response(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status=status, content_type="application/json")
+
+
+def mock_error(
+    message: str, status: int = 400, valid: list[str] | None = None, kind: str = "bad-request"
+) -> Response:
+    """The mock's own error (never a provider envelope), marked so no client mistakes it."""
+    body: dict[str, Any] = {"faultproof_error": message}
+    if valid is not None:
+        body["valid"] = valid
+    response = json_response(body, status)
+    response.headers["X-Faultproof-Error"] = kind
+    return response
+
+
+def _loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
+@blueprint.before_request
+def guard() -> Response | None:
+    """Loopback only by default; with a control token, the token from anywhere."""
+    token = config().control_token
+    if token:
+        given = request.headers.get("X-Faultproof-Token") or ""
+        scheme, _, rest = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            given = given or rest.strip()
+        if _loopback(request.remote_addr) or hmac.compare_digest(given.encode(), token.encode()):
+            return None
+        return mock_error(
+            "the control plane needs its token: Authorization: Bearer <token> "
+            "or X-Faultproof-Token",
+            401,
+            None,
+            "unauthorized",
+        )
+    if _loopback(request.remote_addr):
+        return None
+    return mock_error(
+        f"the control plane answers loopback callers only ({request.remote_addr} is not); "
+        "start the mock with --control-token to allow others",
+        403,
+        None,
+        "forbidden",
+    )
 
 
 @blueprint.get("/health")
@@ -32,16 +88,106 @@ def scenarios() -> Response:
     return json_response(chosen)
 
 
-def mock_error(
-    message: str, status: int = 400, valid: list[str] | None = None, kind: str = "bad-request"
-) -> Response:
-    """The mock's own error (never a provider envelope), marked so no client mistakes it."""
-    body: dict[str, Any] = {"faultproof_error": message}
-    if valid is not None:
-        body["valid"] = valid
-    response = json_response(body, status)
-    response.headers["X-Faultproof-Error"] = kind
-    return response
+def _base_urls(session_id: str) -> dict[str, str]:
+    root = request.host_url.rstrip("/")
+    return {p: f"{root}/s/{session_id}/{p}" for p in config().providers}
+
+
+def _session_or_404(session_id: str) -> Response | None:
+    cfg = config()
+    if cfg.store.session(session_id, cfg.clock(), cfg.session_ttl_s) is None:
+        return mock_error(
+            f"unknown or expired session {session_id!r}", 404, None, "unknown-session"
+        )
+    return None
+
+
+@blueprint.post("/sessions")
+def create_session() -> Response:
+    cfg = config()
+    cfg.store.expire(cfg.clock(), cfg.session_ttl_s)
+    session_id = sessions.new_id()
+    cfg.store.create_session(session_id, sessions.new_secret(), cfg.clock())
+    return json_response(
+        {
+            "id": session_id,
+            "base_urls": _base_urls(session_id),
+            "header": {sessions.SESSION_HEADER: session_id},
+        },
+        201,
+    )
+
+
+@blueprint.get("/sessions")
+def list_sessions() -> Response:
+    cfg = config()
+    cfg.store.expire(cfg.clock(), cfg.session_ttl_s)
+    return json_response({"sessions": cfg.store.session_ids()})
+
+
+@blueprint.get("/sessions/<session_id>")
+def get_session(session_id: str) -> Response:
+    cfg = config()
+    info = cfg.store.session(session_id, cfg.clock(), cfg.session_ttl_s)
+    if info is None:
+        return mock_error(
+            f"unknown or expired session {session_id!r}", 404, None, "unknown-session"
+        )
+    return json_response(
+        {
+            "id": info.id,
+            "created_at": info.created_at,
+            "plan": info.plan,
+            "base_urls": _base_urls(session_id),
+        }
+    )
+
+
+@blueprint.delete("/sessions/<session_id>")
+def delete_session(session_id: str) -> Response:
+    if not config().store.delete_session(session_id):
+        return mock_error(f"unknown session {session_id!r}", 404, None, "unknown-session")
+    return Response(status=204)
+
+
+@blueprint.put("/sessions/<session_id>/plan")
+def put_plan(session_id: str) -> Response:
+    cfg = config()
+    if missing := _session_or_404(session_id):
+        return missing
+    try:
+        data = orjson.loads(request.get_data())
+    except orjson.JSONDecodeError as exc:
+        return mock_error(f"the plan is not valid JSON: {exc}", 400)
+    try:
+        plan = plans.validate(data, cfg.catalogue, cfg.providers)
+    except plans.PlanError as exc:
+        return mock_error(str(exc), 400, exc.valid, "bad-plan")
+    cfg.store.set_plan(session_id, plan)
+    return json_response({"id": session_id, "plan": plan})
+
+
+@blueprint.delete("/sessions/<session_id>/plan")
+def delete_plan(session_id: str) -> Response:
+    if missing := _session_or_404(session_id):
+        return missing
+    config().store.set_plan(session_id, None)
+    return Response(status=204)
+
+
+@blueprint.get("/sessions/<session_id>/journal")
+def get_journal(session_id: str) -> Response:
+    if missing := _session_or_404(session_id):
+        return missing
+    page = config().store.journal(session_id)
+    return json_response(
+        {
+            "session": session_id,
+            "entries": page.entries,
+            "dropped": page.dropped,
+            "limit": config().journal_limit,
+        }
+    )
 
 
 @blueprint.get("/openapi/<provider_id>.json")
@@ -51,8 +197,6 @@ def openapi_alias(provider_id: str) -> Response:
 
 
 def provider_openapi(provider_id: str) -> Response:
-    from flask import current_app, request
-
     from .openapi import build
 
     cfg = config()

@@ -19,6 +19,8 @@ from typing import Any
 from flask import Response
 
 STEP_S = 0.05
+#: Faults after which the client got no HTTP response at all (journaled with status null).
+NO_RESPONSE = frozenset({"hang", "drop", "reset"})
 FaultFn = Callable[["FaultContext"], Response]
 FAULTS: dict[str, FaultFn] = {}
 

@@ -1,18 +1,21 @@
-"""Where the mock keeps what outlives a request: provider state and rate-limit counters.
+"""Where the mock keeps what outlives a request, behind one protocol with two implementations.
 
-``MemoryStore`` is the default: one process, nothing to install. Every value it holds is
-JSON-shaped, so a store shared between processes (Redis) can implement the same protocol.
+Sessions (with their plan and its step counter), journals, provider state and rate-limit
+counters. ``MemoryStore`` (``memory_store.py``) is the default: one process, nothing to install.
+``RedisStore`` (``redis_store.py``) lets several workers and several ``faultproof serve``
+processes share one mock. Every value is JSON-shaped, and every operation that two requests
+could race on (a plan step, a journal sequence number, a counter) is atomic in both.
 """
 
 from __future__ import annotations
 
-import copy
 import math
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+DEFAULT_SESSION = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +31,72 @@ class WindowCount:
     reset_at: float
 
 
-class Store(Protocol):
-    """What the mock needs from a state store."""
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A session as the store holds it.
 
-    @contextmanager
+    Attributes:
+        id: The session id (unguessable, except ``default``).
+        created_at: Epoch seconds.
+        touched_at: Epoch seconds of the last request or control call.
+        plan: The session's plan, or ``None``.
+        secret: The webhook signing secret of the session.
+    """
+
+    id: str
+    created_at: float
+    touched_at: float
+    plan: dict[str, Any] | None
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPage:
+    """A session's journal.
+
+    Attributes:
+        entries: The entries kept, oldest first.
+        dropped: Entries pushed out by the bound, counted, never silently lost.
+    """
+
+    entries: list[dict[str, Any]]
+    dropped: int
+
+
+class Store(Protocol):
+    """What the mock needs from a state store (both implementations pass one test suite)."""
+
+    def create_session(self, session_id: str, secret: str, now: float) -> None: ...
+
+    def session(self, session_id: str, now: float, ttl_s: float) -> SessionInfo | None:
+        """The session, touched at ``now``; ``None`` when unknown or idle longer than ``ttl_s``."""
+        ...
+
+    def delete_session(self, session_id: str) -> bool: ...
+
+    def session_ids(self) -> list[str]: ...
+
+    def expire(self, now: float, ttl_s: float) -> list[str]:
+        """Remove sessions idle longer than ``ttl_s``; their ids."""
+        ...
+
+    def set_plan(self, session_id: str, plan: dict[str, Any] | None) -> None:
+        """Install (or clear) a plan; its step counter starts again at 0."""
+        ...
+
+    def take_step(self, session_id: str) -> int:
+        """The 0-based index of the next plan step, atomically (each index given once)."""
+        ...
+
+    def append(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
+        """Add a journal entry, keeping at most ``limit`` (older ones counted as dropped); its seq."""
+        ...
+
+    def journal(self, session_id: str) -> JournalPage: ...
+
     def state(
         self, session: str, provider: str, seed: Callable[[], dict[str, Any]]
-    ) -> Iterator[dict[str, Any]]:
+    ) -> AbstractContextManager[dict[str, Any]]:
         """The provider's state in a session, exclusively held; created from ``seed`` once."""
         ...
 
@@ -46,54 +108,11 @@ class Store(Protocol):
         """The current window's count without adding a hit."""
         ...
 
-    def reset(self, session: str) -> None:
-        """Forget every state and counter of ``session``."""
-        ...
+
+def window_of(window_s: float, now: float) -> int:
+    """The fixed window containing ``now``: same for every process, so counters agree."""
+    return math.floor(now / window_s)
 
 
-class MemoryStore:
-    """The in-process store: dictionaries behind locks."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._states: dict[tuple[str, str], dict[str, Any]] = {}
-        self._state_locks: dict[tuple[str, str], threading.Lock] = {}
-        self._counters: dict[str, tuple[int, int]] = {}
-
-    @contextmanager
-    def state(
-        self, session: str, provider: str, seed: Callable[[], dict[str, Any]]
-    ) -> Iterator[dict[str, Any]]:
-        key = (session, provider)
-        with self._lock:
-            lock = self._state_locks.setdefault(key, threading.Lock())
-        with lock:
-            if key not in self._states:
-                self._states[key] = copy.deepcopy(seed())
-            yield self._states[key]
-
-    def _window(self, window_s: float, now: float) -> int:
-        return math.floor(now / window_s)
-
-    def hit(self, key: str, window_s: float, now: float) -> WindowCount:
-        window = self._window(window_s, now)
-        with self._lock:
-            start, count = self._counters.get(key, (window, 0))
-            count = count + 1 if start == window else 1
-            self._counters[key] = (window, count)
-        return WindowCount(count, (window + 1) * window_s)
-
-    def peek(self, key: str, window_s: float, now: float) -> WindowCount:
-        window = self._window(window_s, now)
-        with self._lock:
-            start, count = self._counters.get(key, (window, 0))
-        return WindowCount(count if start == window else 0, (window + 1) * window_s)
-
-    def reset(self, session: str) -> None:
-        prefix = f"{session}:"
-        with self._lock:
-            for key in [k for k in self._states if k[0] == session]:
-                del self._states[key]
-                self._state_locks.pop(key, None)
-            for counter in [k for k in self._counters if k.startswith(prefix)]:
-                del self._counters[counter]
+def sorted_ids(ids: Iterator[str]) -> list[str]:
+    return sorted(i for i in ids if i != DEFAULT_SESSION)

@@ -21,9 +21,9 @@ from faultproof.contracts import Provider
 
 from .answers import ScenarioAnswer
 from .config import MockConfig
-from .store import WindowCount
+from .store import DEFAULT_SESSION, WindowCount
 
-DEFAULT_SESSION = "default"
+
 View = Callable[..., Any]
 
 
@@ -73,6 +73,7 @@ class Surface:
         generic_error: Body for an HTTP error the catalogue does not name (405, 413, ...).
         not_found: Scenario name for a path outside the surface.
         after: Runs on every response of the provider (Alana's X-RateLimit headers).
+        redact_path: Hides secrets inside paths before they reach the journal.
     """
 
     provider_id: str
@@ -81,6 +82,7 @@ class Surface:
     generic_error: Callable[[int, str], Any] | None = None
     not_found: str | None = None
     after: Callable[[Response], Response] | None = None
+    redact_path: Callable[[str], str] | None = None
     routes: list[Route] = field(default_factory=list)
     blueprint: Blueprint = field(init=False)
 

@@ -26,43 +26,114 @@ def generic_error(status: int, title: str) -> Any:
     return {"detail": title}
 
 
-surface = Surface("ainative", seed=seed, authenticate=auth.authenticate, generic_error=generic_error,
-                  not_found="not_found_endpoint")
+surface = Surface(
+    "ainative",
+    seed=seed,
+    authenticate=auth.authenticate,
+    generic_error=generic_error,
+    not_found="not_found_endpoint",
+)
 
-AUTH_HEADERS = {"Authorization": {"type": "string", "pattern": "^Bearer .+"},
-                "X-API-Key": {"type": "string", "pattern": "^sk_"}}
+AUTH_HEADERS = {
+    "Authorization": {"type": "string", "pattern": "^Bearer .+"},
+    "X-API-Key": {"type": "string", "pattern": "^sk_"},
+}
 STR = {"type": "string"}
-USER = {"type": "object", "required": ["id", "email", "full_name", "role"],
-        "properties": {"id": STR, "email": {"type": "string", "format": "email"}, "full_name": STR,
-                       "role": {"enum": ["USER", "ADMIN", "DEVELOPER"]}, "is_active": {"type": "boolean"},
-                       "created_at": STR}}
-TOKEN = {"type": "object", "required": ["access_token", "token_type", "expires_in"],
-         "properties": {"access_token": STR, "token_type": {"const": "bearer"}, "expires_in": {"type": "integer"}}}
-KEY = {"type": "object", "required": ["id", "name", "created_at", "expires_at"],
-       "properties": {"id": STR, "name": STR, "prefix": STR, "created_at": STR,
-                      "expires_at": {"type": ["string", "null"]}, "is_active": {"type": "boolean"}}}
-NEW_KEY = {**KEY, "required": [*KEY["required"], "api_key"], "properties": {**KEY["properties"], "api_key": STR}}
-PROJECT = {"type": "object", "required": ["id", "name", "owner_id"],
-           "properties": {"id": STR, "name": STR, "description": {"type": ["string", "null"]}, "owner_id": STR,
-                          "created_at": STR}}
-WEBHOOK = {"type": "object", "required": ["id", "url", "events", "active"],
-           "properties": {"id": STR, "url": STR, "events": {"type": "array", "items": STR},
-                          "active": {"type": "boolean"}, "created_at": STR}}
+USER = {
+    "type": "object",
+    "required": ["id", "email", "full_name", "role"],
+    "properties": {
+        "id": STR,
+        "email": {"type": "string", "format": "email"},
+        "full_name": STR,
+        "role": {"enum": ["USER", "ADMIN", "DEVELOPER"]},
+        "is_active": {"type": "boolean"},
+        "created_at": STR,
+    },
+}
+TOKEN = {
+    "type": "object",
+    "required": ["access_token", "token_type", "expires_in"],
+    "properties": {
+        "access_token": STR,
+        "token_type": {"const": "bearer"},
+        "expires_in": {"type": "integer"},
+    },
+}
+KEY = {
+    "type": "object",
+    "required": ["id", "name", "created_at", "expires_at"],
+    "properties": {
+        "id": STR,
+        "name": STR,
+        "prefix": STR,
+        "created_at": STR,
+        "expires_at": {"type": ["string", "null"]},
+        "is_active": {"type": "boolean"},
+    },
+}
+NEW_KEY = {
+    **KEY,
+    "required": [*KEY["required"], "api_key"],
+    "properties": {**KEY["properties"], "api_key": STR},
+}
+PROJECT = {
+    "type": "object",
+    "required": ["id", "name", "owner_id"],
+    "properties": {
+        "id": STR,
+        "name": STR,
+        "description": {"type": ["string", "null"]},
+        "owner_id": STR,
+        "created_at": STR,
+    },
+}
+WEBHOOK = {
+    "type": "object",
+    "required": ["id", "url", "events", "active"],
+    "properties": {
+        "id": STR,
+        "url": STR,
+        "events": {"type": "array", "items": STR},
+        "active": {"type": "boolean"},
+        "created_at": STR,
+    },
+}
 
-REGISTER = (Field("email", "email"), Field("password", "password", max_length=128), Field("full_name", "str"))
+REGISTER = (
+    Field("email", "email"),
+    Field("password", "password", max_length=128),
+    Field("full_name", "str"),
+)
 LOGIN = (Field("username", "str"), Field("password", "str", max_length=128))
 CREATE_KEY = (Field("name", "str"), Field("expires_in_days", "int", required=False))
-CREATE_PROJECT = (Field("name", "str"), Field("description", "str", required=False, max_length=2000))
+CREATE_PROJECT = (
+    Field("name", "str"),
+    Field("description", "str", required=False, max_length=2000),
+)
 QUERY = (Field("project_id", "str"), Field("query", "str", max_length=10_000))
 
 
 def _schema(fields: tuple[Field, ...]) -> dict[str, Any]:
-    types = {"email": {"type": "string", "format": "email"}, "int": {"type": "integer", "minimum": 1, "maximum": 3650}}
-    props = {f.name: types.get(f.kind, {"type": "string", "maxLength": f.max_length}) for f in fields}
+    types = {
+        "email": {"type": "string", "format": "email"},
+        "int": {"type": "integer", "minimum": 1, "maximum": 3650},
+    }
+    props = {
+        f.name: types.get(f.kind, {"type": "string", "maxLength": f.max_length}) for f in fields
+    }
     if any(f.kind == "password" for f in fields):
-        props["password"] = {"type": "string", "minLength": 8, "maxLength": 128,
-                             "pattern": "^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])"}
-    return {"type": "object", "required": [f.name for f in fields if f.required], "properties": props}
+        props["password"] = {
+            "type": "string",
+            "minLength": 8,
+            "maxLength": 128,
+            "pattern": "^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])",
+        }
+    return {
+        "type": "object",
+        "required": [f.name for f in fields if f.required],
+        "properties": props,
+    }
 
 
 def route(method: str, rule_: str, **options: Any) -> Callable[[View], View]:
@@ -75,7 +146,9 @@ def route(method: str, rule_: str, **options: Any) -> Callable[[View], View]:
 
     def register(view: View) -> View:
         surface.route(method, rule_, **options)(view)
-        surface.blueprint.add_url_rule(f"{rule_}/", endpoint=f"{view.__name__}_{method.lower()}", methods=[method])
+        surface.blueprint.add_url_rule(
+            f"{rule_}/", endpoint=f"{view.__name__}_{method.lower()}", methods=[method]
+        )
         return view
 
     return register
@@ -120,8 +193,15 @@ def _own_project(data: dict[str, Any], project_id: str) -> dict[str, Any]:
 
 
 # --- auth ----------------------------------------------------------------------------------------
-@route("POST", "/v1/auth/register", summary="Register a user", public=True, body=_schema(REGISTER), ok=USER,
-       ok_status=201)
+@route(
+    "POST",
+    "/v1/auth/register",
+    summary="Register a user",
+    public=True,
+    body=_schema(REGISTER),
+    ok=USER,
+    ok_status=201,
+)
 def register() -> Any:
     auth.count_request(auth.client_counter())
     values = _body(REGISTER)
@@ -129,26 +209,47 @@ def register() -> Any:
         if any(u["email"] == values["email"] for u in data["users"].values()):
             raise fail("email_already_registered")
         uid = _next_id(data, "user")
-        user = {**values, "id": uid, "role": "USER", "tier": "free", "is_active": True, "created_at": iso(now())}
+        user = {
+            **values,
+            "id": uid,
+            "role": "USER",
+            "tier": "free",
+            "is_active": True,
+            "created_at": iso(now()),
+        }
         data["users"][uid] = user
         return public_user(user), 201
 
 
-@route("POST", "/v1/auth/login-json", summary="Log in with a JSON body; returns an access token", public=True,
-       body=_schema(LOGIN), ok=TOKEN)
+@route(
+    "POST",
+    "/v1/auth/login-json",
+    summary="Log in with a JSON body; returns an access token",
+    public=True,
+    body=_schema(LOGIN),
+    ok=TOKEN,
+)
 def login() -> Any:
     auth.count_request(auth.client_counter())
     values = _body(LOGIN)
     with state() as data:
-        user = next((u for u in data["users"].values() if u["email"] == values["username"].lower()), None)
+        user = next(
+            (u for u in data["users"].values() if u["email"] == values["username"].lower()), None
+        )
         if user is None or user["password"] != values["password"] or not user["is_active"]:
             raise fail("incorrect_credentials")
         user = dict(user)
     return auth.issue(user)
 
 
-@route("POST", "/v1/auth/refresh", summary="A new access token for the current (possibly expired) one",
-       public=True, headers=AUTH_HEADERS, ok=TOKEN)
+@route(
+    "POST",
+    "/v1/auth/refresh",
+    summary="A new access token for the current (possibly expired) one",
+    public=True,
+    headers=AUTH_HEADERS,
+    ok=TOKEN,
+)
 def refresh() -> Any:
     user, claims = auth.token_user(auth.authorization_token(), allow_expired=True)
     window = float(rule("token_refresh")["refresh_window_s"])
@@ -164,7 +265,9 @@ def me() -> Any:
     return public_user(auth.current_user())
 
 
-@route("GET", "/v1/users/<user_id>", summary="One user (another user's record needs ADMIN)", ok=USER)
+@route(
+    "GET", "/v1/users/<user_id>", summary="One user (another user's record needs ADMIN)", ok=USER
+)
 def get_user(user_id: str) -> Any:
     if user_id != auth.current_user()["id"]:
         auth.require_role("insufficient_permissions_admin_only", "ADMIN")
@@ -176,23 +279,39 @@ def get_user(user_id: str) -> Any:
 
 
 # --- API keys --------------------------------------------------------------------------------
-@route("GET", "/v1/api-keys", summary="The current user's API keys (secrets not shown)",
-       ok={"type": "array", "items": KEY})
+@route(
+    "GET",
+    "/v1/api-keys",
+    summary="The current user's API keys (secrets not shown)",
+    ok={"type": "array", "items": KEY},
+)
 def list_api_keys() -> Any:
     uid = auth.current_user()["id"]
     with state() as data:
         return [public_key(k) for k in data["api_keys"].values() if k["user_id"] == uid]
 
 
-@route("POST", "/v1/api-keys", summary="Create an API key; the secret is returned once as api_key",
-       body=_schema(CREATE_KEY), ok=NEW_KEY, ok_status=201)
+@route(
+    "POST",
+    "/v1/api-keys",
+    summary="Create an API key; the secret is returned once as api_key",
+    body=_schema(CREATE_KEY),
+    ok=NEW_KEY,
+    ok_status=201,
+)
 def create_api_key() -> Any:
     values = _body(CREATE_KEY)
     days = values["expires_in_days"]
     with state() as data:
-        key = {"id": _next_id(data, "key"), "user_id": auth.current_user()["id"], "name": values["name"],
-               "key": "sk_test_" + secrets.token_hex(16), "created_at": iso(now()),
-               "expires_epoch": now() + days * 86400 if days is not None else None, "revoked": False}
+        key = {
+            "id": _next_id(data, "key"),
+            "user_id": auth.current_user()["id"],
+            "name": values["name"],
+            "key": "sk_test_" + secrets.token_hex(16),
+            "created_at": iso(now()),
+            "expires_epoch": now() + days * 86400 if days is not None else None,
+            "revoked": False,
+        }
         data["api_keys"][key["id"]] = key
     return {**public_key(key), "api_key": key["key"]}, 201
 
@@ -208,20 +327,36 @@ def revoke_api_key(key_id: str) -> Any:
 
 
 # --- database --------------------------------------------------------------------------------
-@route("GET", "/v1/database/projects", summary="The current user's projects", ok={"type": "array", "items": PROJECT})
+@route(
+    "GET",
+    "/v1/database/projects",
+    summary="The current user's projects",
+    ok={"type": "array", "items": PROJECT},
+)
 def list_projects() -> Any:
     uid = auth.current_user()["id"]
     with _connection("connection_pool_exhausted"), state() as data:
         return [dict(p) for p in data["projects"].values() if p["owner_id"] == uid]
 
 
-@route("POST", "/v1/database/projects", summary="Create a project", body=_schema(CREATE_PROJECT), ok=PROJECT,
-       ok_status=201)
+@route(
+    "POST",
+    "/v1/database/projects",
+    summary="Create a project",
+    body=_schema(CREATE_PROJECT),
+    ok=PROJECT,
+    ok_status=201,
+)
 def create_project() -> Any:
     values = _body(CREATE_PROJECT)
     with _connection("connection_pool_exhausted"), state() as data:
-        project = {"id": _next_id(data, "proj"), "name": values["name"], "description": values["description"],
-                   "owner_id": auth.current_user()["id"], "created_at": iso(now())}
+        project = {
+            "id": _next_id(data, "proj"),
+            "name": values["name"],
+            "description": values["description"],
+            "owner_id": auth.current_user()["id"],
+            "created_at": iso(now()),
+        }
         data["projects"][project["id"]] = project
         return dict(project), 201
 
@@ -232,9 +367,20 @@ def get_project(project_id: str) -> Any:
         return _own_project(data, project_id)
 
 
-@route("POST", "/v1/database/query", summary="Run SQL in a project", body=_schema(QUERY),
-       ok={"type": "object", "required": ["rows", "row_count"],
-           "properties": {"rows": {"type": "array", "items": {"type": "object"}}, "row_count": {"type": "integer"}}})
+@route(
+    "POST",
+    "/v1/database/query",
+    summary="Run SQL in a project",
+    body=_schema(QUERY),
+    ok={
+        "type": "object",
+        "required": ["rows", "row_count"],
+        "properties": {
+            "rows": {"type": "array", "items": {"type": "object"}},
+            "row_count": {"type": "integer"},
+        },
+    },
+)
 def query() -> Any:
     values = _body(QUERY)
     with _connection("connection_pool_exhausted_on_query"):
@@ -248,10 +394,17 @@ def query() -> Any:
 
 
 # --- webhooks --------------------------------------------------------------------------------
-@route("GET", "/v1/webhooks", summary="The current user's webhooks (DEVELOPER or ADMIN)",
-       ok={"type": "array", "items": WEBHOOK})
+@route(
+    "GET",
+    "/v1/webhooks",
+    summary="The current user's webhooks (DEVELOPER or ADMIN)",
+    ok={"type": "array", "items": WEBHOOK},
+)
 def list_webhooks() -> Any:
     uid = auth.require_role("insufficient_permissions_role", "DEVELOPER", "ADMIN")["id"]
     with state() as data:
-        return [{k: v for k, v in w.items() if k != "user_id"} for w in data["webhooks"].values()
-                if w["user_id"] == uid]
+        return [
+            {k: v for k, v in w.items() if k != "user_id"}
+            for w in data["webhooks"].values()
+            if w["user_id"] == uid
+        ]

@@ -75,8 +75,14 @@ def issue(user: dict[str, Any]) -> dict[str, Any]:
     """A fresh access token for ``user``, as login-json and refresh answer it."""
     lifetime = int(rule("token_lifetime")["access_token_s"])
     issued = int(now())
-    claims = {"sub": user["email"], "role": user["role"], "type": "access", "iat": issued,
-              "exp": issued + lifetime, "jti": secrets.token_hex(8)}
+    claims = {
+        "sub": user["email"],
+        "role": user["role"],
+        "type": "access",
+        "iat": issued,
+        "exp": issued + lifetime,
+        "jti": secrets.token_hex(8),
+    }
     return {"access_token": encode(claims), "token_type": "bearer", "expires_in": lifetime}
 
 
@@ -139,7 +145,9 @@ def authenticate() -> None:
     if api_key is not None:
         user, key = key_user(api_key.strip())
         counter = f"key:{key['id']}"
-    elif request.headers.get("Authorization") is None and request.headers.get("Api-Key") is not None:
+    elif (
+        request.headers.get("Authorization") is None and request.headers.get("Api-Key") is not None
+    ):
         raise fail("invalid_api_key_wrong_header")
     else:
         token = authorization_token()
@@ -160,7 +168,11 @@ def count_request(counter: str, tier: str | None = None) -> None:
     """
     value = rule("rate_limit")
     per_tier = value["per_tier"]
-    limit = int(value["limit"]) if "limit" in value else int(per_tier.get(tier, per_tier[value["default_tier"]]))
+    limit = (
+        int(value["limit"])
+        if "limit" in value
+        else int(per_tier.get(tier, per_tier[value["default_tier"]]))
+    )
     window = hit(counter, float(value["window_s"]))
     if window.count > limit:
         raise fail("rate_limited", {"retry_after": max(1, math.ceil(window.reset_at - now()))})

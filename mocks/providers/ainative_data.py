@@ -39,31 +39,71 @@ def iso(epoch: float) -> str:
 
 
 def _user(uid: str, email: str, name: str, role: str, tier: str) -> dict[str, Any]:
-    return {"id": uid, "email": email, "full_name": name, "role": role, "tier": tier,
-            "password": PASSWORD, "is_active": True, "created_at": iso(CREATED)}
+    return {
+        "id": uid,
+        "email": email,
+        "full_name": name,
+        "role": role,
+        "tier": tier,
+        "password": PASSWORD,
+        "is_active": True,
+        "created_at": iso(CREATED),
+    }
 
 
-def _key(kid: str, secret: str, name: str, expires_at: float | None, revoked: bool) -> dict[str, Any]:
-    return {"id": kid, "user_id": "user_123", "name": name, "key": secret, "created_at": iso(CREATED),
-            "expires_epoch": expires_at, "revoked": revoked}
+def _key(
+    kid: str, secret: str, name: str, expires_at: float | None, revoked: bool
+) -> dict[str, Any]:
+    return {
+        "id": kid,
+        "user_id": "user_123",
+        "name": name,
+        "key": secret,
+        "created_at": iso(CREATED),
+        "expires_epoch": expires_at,
+        "revoked": revoked,
+    }
 
 
 def seed() -> dict[str, Any]:
-    users = [_user("user_123", "user@example.com", "John Doe", "USER", "free"),
-             _user("user_456", "dev@example.com", "Dana Developer", "DEVELOPER", "pro"),
-             _user("user_789", "admin@example.com", "Ada Admin", "ADMIN", "enterprise")]
-    keys = [_key("key_1", TEST_KEY, "Test key", None, False),
-            _key("key_2", REVOKED_KEY, "Revoked key", None, True),
-            _key("key_3", EXPIRED_KEY, "Expired key", EXPIRED, False)]
-    projects = [("proj_123", "user_123", "My Project"), ("proj_456", "user_456", "Dana's analytics")]
+    users = [
+        _user("user_123", "user@example.com", "John Doe", "USER", "free"),
+        _user("user_456", "dev@example.com", "Dana Developer", "DEVELOPER", "pro"),
+        _user("user_789", "admin@example.com", "Ada Admin", "ADMIN", "enterprise"),
+    ]
+    keys = [
+        _key("key_1", TEST_KEY, "Test key", None, False),
+        _key("key_2", REVOKED_KEY, "Revoked key", None, True),
+        _key("key_3", EXPIRED_KEY, "Expired key", EXPIRED, False),
+    ]
+    projects = [
+        ("proj_123", "user_123", "My Project"),
+        ("proj_456", "user_456", "Dana's analytics"),
+    ]
     return {
         "users": {u["id"]: u for u in users},
         "api_keys": {k["id"]: k for k in keys},
-        "projects": {pid: {"id": pid, "name": name, "description": "Test", "owner_id": owner,
-                           "created_at": iso(CREATED)} for pid, owner, name in projects},
+        "projects": {
+            pid: {
+                "id": pid,
+                "name": name,
+                "description": "Test",
+                "owner_id": owner,
+                "created_at": iso(CREATED),
+            }
+            for pid, owner, name in projects
+        },
         "indexes": {},
-        "webhooks": {"wh_1": {"id": "wh_1", "user_id": "user_456", "url": "https://hooks.example.com/ainative",
-                              "events": ["agent.task.completed"], "active": True, "created_at": iso(CREATED)}},
+        "webhooks": {
+            "wh_1": {
+                "id": "wh_1",
+                "user_id": "user_456",
+                "url": "https://hooks.example.com/ainative",
+                "events": ["agent.task.completed"],
+                "active": True,
+                "created_at": iso(CREATED),
+            }
+        },
         "revoked_tokens": {},
         "pool_in_use": 0,
         "next_id": 1000,
@@ -76,8 +116,14 @@ def public_user(user: dict[str, Any]) -> dict[str, Any]:
 
 def public_key(key: dict[str, Any]) -> dict[str, Any]:
     expires = key["expires_epoch"]
-    return {"id": key["id"], "name": key["name"], "prefix": key["key"][:12], "created_at": key["created_at"],
-            "expires_at": iso(expires) if expires is not None else None, "is_active": not key["revoked"]}
+    return {
+        "id": key["id"],
+        "name": key["name"],
+        "prefix": key["key"][:12],
+        "created_at": key["created_at"],
+        "expires_at": iso(expires) if expires is not None else None,
+        "is_active": not key["revoked"],
+    }
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -85,11 +131,26 @@ EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 INTEGRAL = re.compile(r"^\s*[+-]?\d{1,18}\s*$")
 PASSWORD_RULES = (
     (lambda p: len(p) >= 8, "Password must be at least 8 characters", "password_too_short"),
-    (lambda p: any(c.isupper() for c in p), "Password must contain uppercase letter", "password_missing_uppercase"),
-    (lambda p: any(c.islower() for c in p), "Password must contain lowercase letter", "password_missing_lowercase"),
-    (lambda p: any(c.isdigit() for c in p), "Password must contain number", "password_missing_number"),
+    (
+        lambda p: any(c.isupper() for c in p),
+        "Password must contain uppercase letter",
+        "password_missing_uppercase",
+    ),
+    (
+        lambda p: any(c.islower() for c in p),
+        "Password must contain lowercase letter",
+        "password_missing_lowercase",
+    ),
+    (
+        lambda p: any(c.isdigit() for c in p),
+        "Password must contain number",
+        "password_missing_number",
+    ),
 )
-SCENARIO_BY_TYPE = {"value_error.missing": "validation_error_missing_field", "value_error.email": "validation_error_email"}
+SCENARIO_BY_TYPE = {
+    "value_error.missing": "validation_error_missing_field",
+    "value_error.email": "validation_error_email",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +175,11 @@ def _text(field: Field, value: Any) -> tuple[Any, dict[str, Any] | None]:
     if not isinstance(value, str):
         return None, _item(field.name, "str type expected", "type_error.str")
     if len(value) > field.max_length:
-        return None, _item(field.name, f"ensure this value has at most {field.max_length} characters",
-                           "value_error.any_str.max_length")
+        return None, _item(
+            field.name,
+            f"ensure this value has at most {field.max_length} characters",
+            "value_error.any_str.max_length",
+        )
     if field.kind == "email" and not EMAIL.fullmatch(value):
         return None, _item(field.name, "value is not a valid email address", "value_error.email")
     if field.kind == "password":
@@ -136,11 +200,17 @@ def _integer(field: Field, value: Any) -> tuple[Any, dict[str, Any] | None]:
     if number is None:
         return None, _item(field.name, "value is not a valid integer", "type_error.integer")
     if number < field.ge:
-        return None, _item(field.name, f"ensure this value is greater than or equal to {field.ge}",
-                           "value_error.number.not_ge")
+        return None, _item(
+            field.name,
+            f"ensure this value is greater than or equal to {field.ge}",
+            "value_error.number.not_ge",
+        )
     if number > field.le:
-        return None, _item(field.name, f"ensure this value is less than or equal to {field.le}",
-                           "value_error.number.not_le")
+        return None, _item(
+            field.name,
+            f"ensure this value is less than or equal to {field.le}",
+            "value_error.number.not_le",
+        )
     return number, None
 
 
@@ -159,8 +229,13 @@ def validate(body: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
         if value is None:
             if field.required:
                 missing = field.name not in body
-                errors.append(_item(field.name, "field required" if missing else "none is not an allowed value",
-                                    "value_error.missing" if missing else "type_error.none.not_allowed"))
+                errors.append(
+                    _item(
+                        field.name,
+                        "field required" if missing else "none is not an allowed value",
+                        "value_error.missing" if missing else "type_error.none.not_allowed",
+                    )
+                )
             values[field.name] = None
             continue
         converted, error = (_integer if field.kind == "int" else _text)(field, value)
@@ -179,10 +254,14 @@ def _scenario_for(item: dict[str, Any]) -> str:
 
 
 # --- SQL ---------------------------------------------------------------------------------------
-SELECT = re.compile(r"^\s*select\s+(?P<cols>.+?)\s+from\s+(?P<table>\w+)(?P<rest>(?:\s.*)?)$", re.I | re.S)
+SELECT = re.compile(
+    r"^\s*select\s+(?P<cols>.+?)\s+from\s+(?P<table>\w+)(?P<rest>(?:\s.*)?)$", re.I | re.S
+)
 CREATE_INDEX = re.compile(
     r"^\s*create\s+(?:unique\s+)?index\s+(?:if\s+not\s+exists\s+)?\w+\s+on\s+(?P<table>\w+)\s*"
-    r"\(\s*(?P<cols>\w+(?:\s*,\s*\w+)*)\s*\)\s*;?\s*$", re.I)
+    r"\(\s*(?P<cols>\w+(?:\s*,\s*\w+)*)\s*\)\s*;?\s*$",
+    re.I,
+)
 LIMIT = re.compile(r"\blimit\s+(\d{1,18})\b", re.I)
 OFFSET = re.compile(r"\boffset\s+(\d{1,18})\b", re.I)
 WHERE = re.compile(r"\bwhere\s+(?:\w+\.)?(\w+)", re.I)
@@ -190,8 +269,12 @@ WHERE = re.compile(r"\bwhere\s+(?:\w+\.)?(\w+)", re.I)
 
 def _row(table: str, i: int) -> dict[str, Any]:
     n = i + 1
-    row: dict[str, Any] = {"id": n, "name": f"Item {n}", "email": f"person{n}@example.com",
-                           "created_at": iso(CREATED + 3600 * i)}
+    row: dict[str, Any] = {
+        "id": n,
+        "name": f"Item {n}",
+        "email": f"person{n}@example.com",
+        "created_at": iso(CREATED + 3600 * i),
+    }
     return {c: row[c] for c in TABLES[table]["columns"]}
 
 
@@ -202,7 +285,9 @@ def _columns(text: str, table: str) -> list[str]:
     return names or list(TABLES[table]["columns"])
 
 
-def run_query(sql: str, indexes: dict[str, list[str]]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def run_query(
+    sql: str, indexes: dict[str, list[str]]
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The result of ``sql`` and the project's indexes afterwards; a slow read raises ``query_timeout``."""
     created = CREATE_INDEX.match(sql)
     if created:
@@ -221,5 +306,7 @@ def run_query(sql: str, indexes: dict[str, list[str]]) -> tuple[dict[str, Any], 
     start = min(total, int(offset[1])) if offset else 0
     count = int(limit[1]) if limit else UNLIMITED_ROWS
     cols = _columns(select["cols"], table)
-    rows = [{c: _row(table, i).get(c) for c in cols} for i in range(start, min(total, start + count))]
+    rows = [
+        {c: _row(table, i).get(c) for c in cols} for i in range(start, min(total, start + count))
+    ]
     return {"rows": rows, "row_count": len(rows)}, indexes

@@ -74,9 +74,13 @@ CREATE_CONNECTOR = {
                     "type": "object",
                     "required": list(fields),
                     "additionalProperties": False,
-                    "properties": {f: {"type": "string", "minLength": 1, "maxLength": 4096} for f in fields},
+                    "properties": {
+                        f: {"type": "string", "minLength": 1, "maxLength": 4096} for f in fields
+                    },
                 }
-                for fields in sorted({tuple(s) for d in DEFINITIONS.values() for s in d["auth_structures"]})
+                for fields in sorted(
+                    {tuple(s) for d in DEFINITIONS.values() for s in d["auth_structures"]}
+                )
             ]
         },
     },

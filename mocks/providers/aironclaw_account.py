@@ -20,7 +20,7 @@ from flask import g
 
 from ..surface import args, fail, hit, now, rule, state
 from . import aironclaw_schemas as s
-from .aironclaw_core import TOTP_CODE, Invalid, api, body, body_object, iso, new_id, owned_mcp, user
+from .aironclaw_core import TOTP_CODE, Invalid, api, body, body_object, iso, new_id, user
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
@@ -82,7 +82,10 @@ def _permissions(data: dict[str, Any], value: Any) -> dict[str, Any]:
         tools = grant.get("tools") if isinstance(grant, dict) else None
         if not isinstance(tools, list):
             raise Invalid("permissions.<mcp id>.tools must be an array of tool names")
-        known = {t["name"] for t in owned_mcp(data, mcp_id)["tools"]}
+        mcp = data["mcps"].get(mcp_id)
+        if mcp is None or mcp["owner"] != user():
+            raise fail("key_forbidden")  # a permission on an MCP server the caller does not own
+        known = {t["name"] for t in mcp["tools"]}
         for index, tool in enumerate(tools):
             if not isinstance(tool, str) or tool not in known:
                 raise fail("tool_not_found", params={"tool_index": index})
@@ -136,16 +139,12 @@ def list_logs() -> Any:
                       "created_at": iso(e["created"])} for e in logs]}  # fmt: skip
 
 
-@api("DELETE", "/api/logs", summary="Delete audit log entries from before a day (YYYYMMDD)",
+@api("DELETE", "/api/logs", summary="Delete audit log entries before a day (YYYYMMDD), or all",
      query=s.BEFORE_QUERY, ok=s.LOGS_DELETED)  # fmt: skip
 def delete_logs() -> Any:
-    before = args().get("before", "")
-    try:
-        if not re.fullmatch(r"[0-9]{8}", before):
-            raise ValueError(before)
-        datetime.strptime(before, "%Y%m%d")
-    except ValueError:
-        raise fail("invalid_before") from None
+    before = args().get("before", "99991231")
+    if not re.fullmatch(str(s.BEFORE["pattern"]), before):
+        raise fail("invalid_before")
     with state() as data:
         old = [e for e in data["logs"] if _mine(e) and _day(e["created"]) < int(before)]
         data["logs"] = [e for e in data["logs"] if e not in old]

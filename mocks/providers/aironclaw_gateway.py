@@ -39,13 +39,22 @@ SPEC: dict[str, dict[str, Any]] = {
     "ip_acl": {"action": ("allow", "deny"), "cidr": "cidr"},
 }
 MAX_RULES = 50
-RULE = s.obj(
-    "type",
-    type={"enum": list(SPEC)},
-    **{name: {**s.INT, "minimum": 1, "maximum": top} for name, top in INT_FIELDS.items()},
-    match_key={"enum": ["ip", "consumer"]}, action={"enum": ["allow", "deny"]}, cidr=s.STR,
-)  # fmt: skip
-RULES = s.obj("rules", rules={**s.array(RULE), "maxItems": MAX_RULES})
+OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+IPV4 = {**s.STR, "pattern": f"^({OCTET}\\.){{3}}{OCTET}(/(3[0-2]|[12]?[0-9]))?$"}
+CIDR = {"anyOf": [IPV4, {**s.STR, "format": "ipv6"}]}
+POSITIVE = {name: {**s.INT, "minimum": 1, "maximum": top} for name, top in INT_FIELDS.items()}
+RATE_LIMIT = {
+    **s.obj("type", "limit", "window_s", type={"const": "rate_limit"},
+            match_key={"enum": ["ip", "consumer"]}, **POSITIVE),
+    "additionalProperties": False,
+    "dependentRequired": {"ban_after_n_exceeded": ["ban_timespan"]},
+}  # fmt: skip
+IP_ACL = {
+    **s.obj("type", "action", "cidr", type={"const": "ip_acl"},
+            action={"enum": ["allow", "deny"]}, cidr=CIDR),
+    "additionalProperties": False,
+}  # fmt: skip
+RULES = s.obj("rules", rules={**s.array({"oneOf": [RATE_LIMIT, IP_ACL]}), "maxItems": MAX_RULES})
 
 
 class RuleError(Exception):
@@ -63,9 +72,12 @@ def _check_field(where: str, name: str, kind: Any, value: Any) -> Any:
         try:
             if not isinstance(value, str):
                 raise TypeError(value)
-            return str(ipaddress.ip_network(value, strict=False))
+            ipaddress.ip_network(value, strict=False)
         except (TypeError, ValueError):
             raise RuleError(where, "must be an IP address or CIDR block") from None
+        return value  # kept as written: the rules read back as they were put
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema's integer includes 5.0
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise RuleError(where, "must be a positive integer")
     if value > INT_FIELDS[name]:
@@ -131,7 +143,11 @@ def acl_blocks(rules: list[dict[str, Any]], ip: str) -> bool:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return False
-    acl = [(r["action"], ipaddress.ip_network(r["cidr"])) for r in rules if r["type"] == "ip_acl"]
+    acl = [
+        (r["action"], ipaddress.ip_network(r["cidr"], strict=False))
+        for r in rules
+        if r["type"] == "ip_acl"
+    ]
     if any(action == "deny" and address in net for action, net in acl):
         return True
     allows = [net for action, net in acl if action == "allow"]

@@ -7,6 +7,8 @@ from typing import Any
 STR: dict[str, Any] = {"type": "string"}
 INT: dict[str, Any] = {"type": "integer"}
 STR_OR_NULL: dict[str, Any] = {"type": ["string", "null"]}
+TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": "\\S"}
+URL: dict[str, Any] = {"type": "string", "pattern": "^https?://[^\\s/?#]+"}
 
 
 def obj(*required: str, **properties: Any) -> dict[str, Any]:
@@ -19,20 +21,20 @@ def array(items: dict[str, Any]) -> dict[str, Any]:
 
 
 DELETED = obj("deleted", "id", deleted={"const": True}, id=STR)
-AUTH = obj(
-    type={"enum": ["none", "bearer", "jwt"]}, bearer=STR, jwksJson={"type": ["string", "object"]}
-)
-MCP_IN = obj("name", "url", name={**STR, "minLength": 1}, url={**STR, "minLength": 1}, auth=AUTH)
+#: A structurally valid JWKS, as ``auth.jwksJson`` must be (the server also takes it as JSON text).
+JWKS = obj("keys", keys={**array(obj("kty", kty={**STR, "minLength": 1})), "minItems": 1})
+AUTH = obj(type={"enum": ["none", "bearer", "jwt"]}, bearer=STR, jwksJson=JWKS)
+MCP_IN = obj("name", "url", name=TEXT, url=URL, auth=AUTH)
 MCP = obj(
     "id", "name", "url", "tools", "created_at",
     id=STR, name=STR, url=STR, auth={"type": "object"}, tools=array(STR),
     tools_refreshed_at=STR_OR_NULL, created_at=STR, updated_at=STR,
 )  # fmt: skip
 MCP_LIST = obj("mcps", mcps=array(MCP), count=INT, limit=INT)
-JWKS_TEST_IN = obj("jwksJson", jwksJson={"type": ["string", "object"]})
+JWKS_TEST_IN = obj("jwksJson", jwksJson=JWKS)
 JWKS_TEST = obj("valid", valid={"const": True}, keys=INT)
 TOOL_LIST = obj("tools", tools=array(obj("name", name=STR)), refreshed_at=STR_OR_NULL)
-RESOURCE_FIELDS = {k: {**STR, "minLength": 1} for k in ("uri", "name", "description", "mime_type")}
+RESOURCE_FIELDS = {k: TEXT for k in ("uri", "name", "description", "mime_type")}
 RESOURCE_IN = obj("uri", **RESOURCE_FIELDS)
 RESOURCE = obj("id", "uri", "name", id=STR, **{k: STR for k in RESOURCE_FIELDS})
 RESOURCE_LIST = obj("resources", resources=array(RESOURCE))
@@ -44,7 +46,7 @@ KEY = obj(
 )  # fmt: skip
 KEY_LIST = obj("keys", keys=array(KEY), count=INT, limit=INT)
 KEY_IN = obj("name", name={**STR, "pattern": "^[a-zA-Z0-9_-]+$"})
-PERMISSIONS = {"type": "object", "additionalProperties": obj("tools", tools=array(STR))}
+PERMISSIONS = {"type": "object", "additionalProperties": obj("tools", tools=array(TEXT))}
 KEY_PATCH = obj("permissions", permissions=PERMISSIONS)
 LOG = obj(
     "id", "event_type", "created_at",
@@ -52,7 +54,13 @@ LOG = obj(
 )  # fmt: skip
 LOG_LIST = obj("logs", logs=array(LOG))
 LOG_QUERY = {"event_type": STR, "limit": {**INT, "minimum": 1, "maximum": 1000}}
-BEFORE_QUERY = {"before": {**INT, "minimum": 19700101, "maximum": 99991231}}
+#: YYYYMMDD (seed: "Pass `20260115`, not `2026-01-15`"); without it, every entry goes.
+BEFORE = {
+    **STR,
+    "pattern": "^[0-9]{4}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$",
+    "example": "20260115",
+}
+BEFORE_QUERY = {"before": BEFORE}
 LOGS_DELETED = obj("deleted", deleted=INT)
 HEALTH = obj("status", status={"const": "ok"}, gateway=STR, redis=STR, time=STR)
 CODE = obj("code", code={**STR, "pattern": "^[0-9]{6}$"})

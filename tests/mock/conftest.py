@@ -112,3 +112,55 @@ def start():
         if proc.poll() is None:
             proc.kill()
             proc.communicate(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server on a free loopback port for this test run; stopped at the end."""
+    import os
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        message = "redis-server is not installed (apt-get install redis-server)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail("redis-server did not start within 10 s")
+            time.sleep(0.02)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request):
+    """Each store implementation in turn: both pass the same suite."""
+    from faultproof.mocks.memory_store import MemoryStore
+
+    if request.param == "memory":
+        return MemoryStore()
+    from faultproof.mocks.redis_store import RedisStore
+
+    url = request.getfixturevalue("redis_url")
+    found = RedisStore.from_url(url)
+    found.redis.flushdb()
+    return found

@@ -1,0 +1,119 @@
+"""One suite, two stores: memory and a real Redis behave the same."""
+
+from __future__ import annotations
+
+import threading
+
+from faultproof.mocks.store import DEFAULT_SESSION
+
+
+def run_threads(count: int, target) -> None:
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_session_lifecycle(store):
+    store.create_session("abc", "whsec_1", now=100.0)
+    info = store.session("abc", now=150.0, ttl_s=3600)
+    assert (info.id, info.created_at, info.secret, info.plan) == ("abc", 100.0, "whsec_1", None)
+    assert store.session_ids() == ["abc"]
+    assert store.delete_session("abc") is True
+    assert store.session("abc", now=160.0, ttl_s=3600) is None
+    assert store.delete_session("abc") is False
+
+
+def test_default_session_always_exists_and_never_expires(store):
+    assert store.session(DEFAULT_SESSION, now=1e12, ttl_s=1).id == DEFAULT_SESSION
+    assert DEFAULT_SESSION not in store.session_ids()
+
+
+def test_idle_sessions_expire_and_touching_keeps_them(store):
+    store.create_session("idle", "s", now=0.0)
+    store.create_session("busy", "s", now=0.0)
+    store.hit("idle:alana:k", 60, now=0.0)
+    assert store.session("busy", now=50.0, ttl_s=60) is not None
+    assert store.expire(now=100.0, ttl_s=60) == ["idle"]
+    assert store.session("idle", now=100.0, ttl_s=60) is None
+    assert store.peek("idle:alana:k", 60, now=0.0).count == 0
+    assert store.session("busy", now=100.0, ttl_s=60) is not None
+    assert store.session("busy", now=200.0, ttl_s=60) is None
+
+
+def test_plan_steps_are_each_taken_once_under_concurrency(store):
+    store.create_session("p", "s", now=0.0)
+    store.set_plan("p", {"steps": [{"scenario": "alana.RATE_001", "params": {}}], "after": "ok", "match": {}})
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(50):
+            index = store.take_step("p")
+            with lock:
+                taken.append(index)
+
+    run_threads(8, worker)
+    assert sorted(taken) == list(range(400))
+    assert store.session("p", now=1.0, ttl_s=60).plan["steps"][0]["scenario"] == "alana.RATE_001"
+    store.set_plan("p", None)
+    assert store.take_step("p") == 0
+
+
+def test_journal_is_exact_under_concurrency(store):
+    store.create_session("j", "s", now=0.0)
+
+    def worker() -> None:
+        for i in range(100):
+            store.append("j", {"status": 200, "i": i}, limit=10_000)
+
+    run_threads(8, worker)
+    page = store.journal("j")
+    assert [e["seq"] for e in page.entries] == list(range(1, 801))
+    assert page.dropped == 0
+
+
+def test_journal_bound_counts_what_it_drops(store):
+    store.create_session("b", "s", now=0.0)
+    for i in range(25):
+        store.append("b", {"i": i}, limit=10)
+    page = store.journal("b")
+    assert [e["i"] for e in page.entries] == list(range(15, 25))
+    assert [e["seq"] for e in page.entries] == list(range(16, 26))
+    assert page.dropped == 15
+
+
+def test_state_is_held_exclusively(store):
+    store.create_session("st", "s", now=0.0)
+
+    def worker() -> None:
+        for _ in range(25):
+            with store.state("st", "alana", lambda: {"n": 0}) as data:
+                data["n"] += 1
+
+    run_threads(6, worker)
+    with store.state("st", "alana", lambda: {"n": 0}) as data:
+        assert data["n"] == 150
+
+
+def test_state_is_per_session_and_provider(store):
+    store.create_session("x", "s", now=0.0)
+    store.create_session("y", "s", now=0.0)
+    with store.state("x", "alana", lambda: {"v": 1}) as data:
+        data["v"] = 2
+    with store.state("y", "alana", lambda: {"v": 1}) as data:
+        assert data["v"] == 1
+    with store.state("x", "ainative", lambda: {"v": 1}) as data:
+        assert data["v"] == 1
+    store.delete_session("x")
+    store.create_session("x", "s", now=0.0)
+    with store.state("x", "alana", lambda: {"v": 1}) as data:
+        assert data["v"] == 1
+
+
+def test_rate_windows(store):
+    assert [store.hit("k", 60, now=120.0 + i).count for i in range(3)] == [1, 2, 3]
+    assert store.peek("k", 60, now=130.0).count == 3
+    assert store.hit("k", 60, now=180.0).count == 1
+    assert store.hit("k", 60, now=181.0).reset_at == 240.0
