@@ -106,13 +106,14 @@ def _session_or_404(session_id: str) -> Response | None:
 def create_session() -> Response:
     cfg = config()
     cfg.store.expire(cfg.clock(), cfg.session_ttl_s)
-    session_id = sessions.new_id()
-    cfg.store.create_session(session_id, sessions.new_secret(), cfg.clock())
+    session_id, secret = sessions.new_id(), sessions.new_secret()
+    cfg.store.create_session(session_id, secret, cfg.clock())
     return json_response(
         {
             "id": session_id,
             "base_urls": _base_urls(session_id),
             "header": {sessions.SESSION_HEADER: session_id},
+            "webhook_secret": secret,
         },
         201,
     )
@@ -188,6 +189,26 @@ def get_journal(session_id: str) -> Response:
             "limit": config().journal_limit,
         }
     )
+
+
+@blueprint.post("/sessions/<session_id>/webhooks")
+def post_webhook(session_id: str) -> Response:
+    """Deliver a signed (or tampered) AINative webhook to a receiver and journal its answer."""
+    from . import webhooks
+
+    cfg = config()
+    info = cfg.store.session(session_id, cfg.clock(), cfg.session_ttl_s)
+    if info is None:
+        return mock_error(f"unknown or expired session {session_id!r}", 404, None, "unknown-session")
+    if webhooks.PROVIDER not in cfg.providers:
+        return mock_error(f"webhooks are {webhooks.PROVIDER}'s; this mock serves {list(cfg.providers)}", 400)
+    try:
+        delivery = webhooks.prepare(orjson.loads(request.get_data() or b"null"), cfg.catalogue, info.secret)
+    except (orjson.JSONDecodeError, webhooks.WebhookError) as exc:
+        return mock_error(f"bad webhook request: {exc}", 400, None, "bad-webhook")
+    answer, entry = webhooks.deliver(delivery, cfg.clock)
+    cfg.store.append(session_id, entry, cfg.journal_limit)
+    return json_response(answer)
 
 
 @blueprint.get("/openapi/<provider_id>.json")

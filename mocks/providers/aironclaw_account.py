@@ -129,7 +129,7 @@ def _day(epoch: float) -> int:
 def list_logs() -> Any:
     params = args()
     limit, event = params.get("limit", "100"), params.get("event_type")
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+    if not re.fullmatch("[0-9]{1,4}", limit) or not 1 <= int(limit) <= 1000:
         raise Invalid("limit must be an integer between 1 and 1000")
     with state() as data:
         logs = [e for e in data["logs"] if _mine(e) and event in (None, e["event_type"])]

@@ -230,6 +230,16 @@ def _gate(mcp_id: str) -> dict[str, Any]:
     return found
 
 
+def _envelope_ok(call: dict[str, Any]) -> bool:
+    """A JSON-RPC 2.0 request object, as the request schema describes it."""
+    return (
+        call.get("jsonrpc") == "2.0"
+        and isinstance(call.get("method"), str)
+        and ("id" not in call or s.valid(s.RPC_ID, call["id"]))
+        and isinstance(call.get("params", {}), dict)
+    )
+
+
 def _rpc(mcp: dict[str, Any], call: dict[str, Any]) -> dict[str, Any]:
     """The upstream MCP server's JSON-RPC answer."""
     method, params = call["method"], call.get("params") or {}
@@ -263,8 +273,10 @@ def _rpc(mcp: dict[str, Any], call: dict[str, Any]) -> dict[str, Any]:
 def proxy_mcp(mcp_id: str) -> Any:
     mcp = _gate(mcp_id)
     call = body()
-    if not isinstance(call, dict) or not isinstance(call.get("method"), str):
-        raise Invalid("Invalid JSON-RPC request: an object with a method is required")
+    if not isinstance(call, dict) or not _envelope_ok(call):
+        raise Invalid(
+            "Invalid JSON-RPC request: jsonrpc 2.0, a method, an optional id and params object"
+        )
     call_id = call.get("id")
     return {
         "jsonrpc": "2.0",

@@ -15,8 +15,6 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
 from ..surface import fail, now, rule, state
 from . import aironclaw_schemas as s
 from .aironclaw_core import TOOLS, Invalid, api, body, body_object, iso, new_mcp, owned_mcp, user
@@ -39,11 +37,6 @@ def _view(mcp: dict[str, Any]) -> dict[str, Any]:
 
 def jwks_problem(value: Any) -> str | None:
     """Why ``value`` is not a structurally valid JWKS document, or ``None``."""
-    if isinstance(value, str):
-        try:
-            value = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return "must be valid JSON"
     if not isinstance(value, dict):
         return "must be a JSON object"
     keys = value.get("keys")
@@ -61,16 +54,22 @@ def _fields(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     """name, url and auth of a create (name and url required) or an update (all optional)."""
     out: dict[str, Any] = {}
     for name in ("name", "url"):
-        value = data.get(name)
-        if value is None and partial:
+        if partial and name not in data:
             continue
-        if not isinstance(value, str) or not value.strip():
+        value = data.get(name)
+        if not s.valid(s.TEXT, value):
             raise fail("mcp_name_url_required")
+        if name == "url" and not s.valid(s.URL, value):
+            raise Invalid("url must be an http(s) URL")
         out[name] = value.strip()
     if "auth" in data:
         auth = data["auth"]
         if not isinstance(auth, dict):
             raise Invalid("auth must be an object")
+        if "type" in auth and not s.valid(s.AUTH_TYPE, auth["type"]):
+            raise Invalid("auth.type must be one of none, bearer, jwt")
+        if "bearer" in auth and not isinstance(auth["bearer"], str):
+            raise Invalid("auth.bearer must be a string")
         if "jwksJson" in auth and (problem := jwks_problem(auth["jwksJson"])):
             raise fail("invalid_jwks", params={"reason": problem})
         out["auth"] = {k: v for k, v in auth.items() if k in ("type", "bearer", "jwksJson")}
@@ -105,8 +104,7 @@ def check_jwks() -> Any:
     problem = jwks_problem(jwks)
     if problem:
         raise fail("invalid_jwks", params={"reason": problem})
-    document: Any = orjson.loads(jwks) if isinstance(jwks, str) else jwks
-    return {"valid": True, "keys": len(document["keys"])}
+    return {"valid": True, "keys": len(jwks["keys"])}
 
 
 @api("GET", "/api/mcp/<mcp_id>", summary="Get one MCP server", ok=s.MCP)
