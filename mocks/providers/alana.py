@@ -178,10 +178,8 @@ def list_products() -> Any:
     return Response(lines(), content_type="application/x-ndjson")
 
 
-@surface.route(
-    "POST", "/api/v1/products", summary="Create a product", body=PRODUCT, ok=PRODUCT, ok_status=201
-)
-def create_product() -> Any:
+def valid_product() -> dict[str, Any]:
+    """The request's product, or DATA_004 with a details array naming every problem."""
     try:
         product = json_body()
     except ValueError as exc:
@@ -192,6 +190,14 @@ def create_product() -> Any:
     ]
     if problems:
         raise fail("DATA_004", error__details=problems)
+    return dict(product)
+
+
+@surface.route(
+    "POST", "/api/v1/products", summary="Create a product", body=PRODUCT, ok=PRODUCT, ok_status=201
+)
+def create_product() -> Any:
+    product = valid_product()
     with state() as data:
         if product["id"] in data["products"]:
             raise fail("DATA_003")
@@ -203,16 +209,7 @@ def create_product() -> Any:
     "PUT", "/api/v1/products/<product_id>", summary="Update a product", body=PRODUCT, ok=PRODUCT
 )
 def update_product(product_id: str) -> Any:
-    try:
-        product = json_body()
-    except ValueError as exc:
-        raise fail("DATA_004", error__details=[{"field": "(body)", "issue": str(exc)}]) from None
-    problems = [
-        {"field": "/".join(map(str, e.absolute_path)) or "(body)", "issue": e.message}
-        for e in Draft202012Validator(PRODUCT).iter_errors(product)
-    ]
-    if problems:
-        raise fail("DATA_004", error__details=problems)
+    product = valid_product()
     with state() as data:
         if product_id not in data["products"]:
             raise fail("DATA_001")
