@@ -56,7 +56,7 @@ def _fields(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     for name in ("name", "url"):
         if partial and name not in data:
             continue
-        value = data.get(name)
+        value: Any = data.get(name)
         if not s.valid(s.TEXT, value):
             raise fail("mcp_name_url_required")
         if name == "url" and not s.valid(s.URL, value):
@@ -100,7 +100,7 @@ def create_mcp() -> Any:
 @api("POST", "/api/mcp/jwks/test", summary="Check a JWKS document before saving it",
      body=s.JWKS_TEST_IN, ok=s.JWKS_TEST)  # fmt: skip
 def check_jwks() -> Any:
-    jwks = body_object().get("jwksJson")
+    jwks: Any = body_object().get("jwksJson")
     problem = jwks_problem(jwks)
     if problem:
         raise fail("invalid_jwks", params={"reason": problem})

@@ -365,14 +365,13 @@ def test_permissions_need_a_tool_refresh_first(client):
     assert send(client, "refresh_tools", path=f"/api/mcp/{mcp_id}/tools").status_code == 200
     assert send(client, "patch_key", json=grant).get_json()["permissions"] == grant["permissions"]
     assert_envelope(send(client, "patch_key", json={"permissions": {OTHER_MCP: {"tools": []}}}),
-                    "mcp_not_found")  # fmt: skip
+                    "key_forbidden")  # fmt: skip
 
 
 def test_upstream_failures_relay_the_upstream_error(client):
     path = f"/api/mcp/{MCP}"
     for url, scenario, needle in [
         ("https://mcp.docs.invalid/mcp", "upstream_mcp_unreachable", "ENOTFOUND mcp.docs.invalid"),
-        ("ftp://mcp.example.com/", "upstream_mcp_unreachable", "Invalid URL"),
         ("https://[2001:db8::1]:8443/mcp", "upstream_mcp_unreachable", "2001:db8::1:8443"),
         ("https://mcp.example.com:99999/", "upstream_mcp_unreachable", "Invalid URL"),
         ("https://example.com/docs/index.HTM", "upstream_mcp_non_json", "non-JSON"),
@@ -381,6 +380,9 @@ def test_upstream_failures_relay_the_upstream_error(client):
         response = send(client, "refresh_tools")
         assert_envelope(response, scenario)
         assert needle in response.get_json()["error"]
+    refused = client.patch(BASE + path, headers=PAT, json={"url": "ftp://mcp.example.com/"})
+    assert_envelope(refused, status=400)
+    assert refused.get_json() == {"error": "url must be an http(s) URL"}
 
 
 def test_resources_keep_uris_unique(client):
@@ -400,10 +402,13 @@ def test_logs_delete_before_a_day(client):
     assert send(client, "delete_logs", query={"before": "20260101"}).get_json() == {"deleted": 0}
     assert send(client, "delete_logs").get_json() == {"deleted": 1}
     assert [e["id"] for e in send(client, "list_logs", query={}).get_json()["logs"]] == ["log_0002"]
+    assert send(client, "delete_logs", query={}).get_json() == {"deleted": 1}  # no before: all
+    assert send(client, "list_logs", query={}).get_json()["logs"] == []
 
 
 FULLWIDTH_DATE = "".join(chr(0xFF10 + int(d)) for d in "20260115")
-BAD_BEFORE = ["", "2026-01-15", "20261301", "2026011", "202601150", "abc", FULLWIDTH_DATE]
+BAD_BEFORE = ["", "2026-01-15", "20261301", "20260132", "2026011", "202601150", "abc",
+              "20260115\n", FULLWIDTH_DATE]  # fmt: skip
 
 
 @pytest.mark.parametrize("before", BAD_BEFORE)
@@ -427,16 +432,19 @@ def test_keys_lifecycle_and_quota(build):
 def test_llm_rules_round_trip(client):
     rules = {"rules": [{"type": "ip_acl", "action": "deny", "cidr": "192.0.2.7"}]}
     put = client.put(f"{BASE}/api/llm/{LLM}/rules", headers=PAT, json=rules)
-    assert put.get_json()["rules"] == [{"type": "ip_acl", "action": "deny", "cidr": "192.0.2.7/32"}]
-    assert send(client, "get_llm_rules").get_json() == put.get_json()
+    assert put.get_json() == rules  # read back as written
+    as_float = {"rules": [{"type": "rate_limit", "limit": 5.0, "window_s": 60}]}
+    stored = client.put(f"{BASE}/api/llm/{LLM}/rules", headers=PAT, json=as_float).get_json()
+    assert stored["rules"][0]["limit"] == 5 and isinstance(stored["rules"][0]["limit"], int)
+    assert send(client, "get_llm_rules").get_json() == stored
 
 
 def test_jwks_test_endpoint(client):
     url = f"{BASE}/api/mcp/jwks/test"
-    good = {"jwksJson": '{"keys": [{"kty": "RSA", "n": "x", "e": "AQAB"}]}'}
+    good = {"jwksJson": {"keys": [{"kty": "RSA", "n": "x", "e": "AQAB"}]}}
     assert client.post(url, headers=PAT, json=good).get_json() == {"valid": True, "keys": 1}
     for bad, reason in [
-        ("{", "must be valid JSON"),
+        ('{"keys": [{"kty": "RSA"}]}', "must be a JSON object"),
         ({"keys": []}, "keys must be a non-empty array"),
         ({"keys": [{"kty": ""}]}, "keys[0].kty is required"),
         ([], "must be a JSON object"),
@@ -457,6 +465,8 @@ BAD_RULES = [
     ({"rules": [{"type": "rate_limit", "limit": 1.5, "window_s": 60}]},
      "rules[0].limit: must be a positive integer"),
     ({"rules": [{"type": "rate_limit", "limit": 10**30, "window_s": 60}]},
+     "rules[0].limit: must be at most 1000000"),
+    ({"rules": [{"type": "rate_limit", "limit": -2.0, "window_s": 60}]},
      "rules[0].limit: must be a positive integer"),
     ({"rules": [{"type": "rate_limit", "limit": 2_000_000, "window_s": 60}]},
      "rules[0].limit: must be at most 1000000"),
@@ -542,3 +552,36 @@ def test_field_errors_without_a_documented_message_are_generic_400s(client):
     assert_envelope(response, status=400)
     assert response.headers["X-Faultproof-Scenario"] == "aironclaw.http_400"
     assert response.get_json() == {"error": "permissions must be an object of MCP server ids"}
+
+
+SHAPES = [
+    ("create_mcp", {"json": {"name": "a", "url": "http://a", "auth": {"type": "oauth"}}}, None),
+    ("create_mcp", {"json": {"name": "a", "url": "http://a", "auth": {"bearer": 7}}}, None),
+    ("create_mcp", {"json": {"name": "a", "url": "http://a", "auth": []}}, None),
+    ("create_mcp", {"json": {"name": "a", "url": "mcp.example.com"}}, None),
+    ("create_mcp", {"json": {"name": "a", "url": "http://a", "auth": {"jwksJson": "{}"}}},
+     "invalid_jwks"),
+    ("create_key", {"json": {"name": "ci-agent\n"}}, "invalid_key_name"),
+    ("create_key", {"json": {"name": 7}}, "key_name_required"),
+    ("create_resource", {"json": {"uri": "\t"}}, None),
+    ("create_resource", {"json": {"uri": "docs://x", "name": None}}, None),
+    ("twofa_challenge", {"json": {"code": "123456\n"}}, None),
+    ("twofa_challenge", {"json": {"code": 123456}}, None),
+    ("list_logs", {"query": {"limit": "\u00b2"}}, None),
+    ("list_logs", {"query": {"limit": "0"}}, None),
+    ("proxy_mcp", {"json": {"id": 1, "method": "tools/list"}}, None),
+    ("proxy_mcp", {"json": {"jsonrpc": "2.0", "id": True, "method": "tools/list"}}, None),
+    ("proxy_mcp", {"json": {"jsonrpc": "2.0", "method": "tools/call", "params": []}}, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("op", "over", "scenario"), SHAPES)
+def test_bodies_the_schema_refuses_are_refused(client, op, over, scenario):
+    response = send(client, op, **over)
+    assert_envelope(response, scenario, status=400)
+
+
+def test_patch_with_an_explicit_null_is_refused_not_ignored(client):
+    response = client.patch(f"{BASE}/api/mcp/{MCP}", headers=PAT, json={"name": None})
+    assert_envelope(response, "mcp_name_url_required")
+    assert client.patch(f"{BASE}/api/mcp/{MCP}", headers=PAT, json={}).status_code == 200
