@@ -1,6 +1,7 @@
 """Cold start of `faultproof serve`: launch to the first correct answer, over N runs.
 
-Usage: python bench/cold_start.py [--runs 10] [--providers alana|all] [--out bench/results/cold_start.md]
+Usage: python bench/cold_start.py [--runs 10] [--providers alana|all]
+                                  [--out bench/results/cold_start.md]
 
 "Correct" means GET /alana/api/v1/products/42 with `Prefer: code=429` answered 429 with the
 documented RATE_001 body, polled every 5 ms from the moment the process is spawned.
@@ -60,7 +61,8 @@ def main() -> None:
     command = "python bench/cold_start.py " + " ".join(sys.argv[1:])
     report = (
         f"# Cold start of `faultproof serve` (providers: {options.providers})\n\n"
-        f"Command: `{command}`  \nMachine: {platform.platform()}, Python {platform.python_version()}, "
+        f"Command: `{command}`  \n"
+        f"Machine: {platform.platform()}, Python {platform.python_version()}, "
         f"{options.runs} runs\n\n"
         "| min | median | max |\n|---|---|---|\n"
         f"| {min(times):.3f} s | {statistics.median(times):.3f} s | {max(times):.3f} s |\n"

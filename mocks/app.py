@@ -84,7 +84,8 @@ def _begin() -> Response | None:
     info = cfg.store.session(session_id, g.received_at, cfg.session_ttl_s)
     if info is None:
         return control.mock_error(
-            f"unknown or expired session {session_id!r}: create one with POST /__faultproof/sessions "
+            f"unknown or expired session {session_id!r}: "
+            "create one with POST /__faultproof/sessions "
             f"(sessions idle for {cfg.session_ttl_s:.0f} s expire)",
             404,
             None,
@@ -151,10 +152,8 @@ def _finish(response: Response) -> Response:
         )
         response = fault(ctx)
         response.headers[answers.SCENARIO_HEADER] = trigger.scenario.id
-        if trigger.scenario.fault in faults.NO_RESPONSE:
-            answered = None
-        else:
-            answered = response.status_code
+        no_response = trigger.scenario.fault in faults.NO_RESPONSE
+        answered = None if no_response else response.status_code
     _record(surface, response, answered)
     return response
 

@@ -141,7 +141,8 @@ def _rule_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
     default="memory",
     show_default=True,
     metavar="memory|redis://HOST:PORT/DB",
-    help="Where sessions, plans, counters and journals live; Redis lets workers and replicas share them.",
+    help="Where sessions, plans, counters and journals live; Redis lets workers and "
+    "replicas share them.",
 )
 @click.option(
     "--journal-limit",

@@ -199,11 +199,17 @@ def post_webhook(session_id: str) -> Response:
     cfg = config()
     info = cfg.store.session(session_id, cfg.clock(), cfg.session_ttl_s)
     if info is None:
-        return mock_error(f"unknown or expired session {session_id!r}", 404, None, "unknown-session")
+        return mock_error(
+            f"unknown or expired session {session_id!r}", 404, None, "unknown-session"
+        )
     if webhooks.PROVIDER not in cfg.providers:
-        return mock_error(f"webhooks are {webhooks.PROVIDER}'s; this mock serves {list(cfg.providers)}", 400)
+        return mock_error(
+            f"webhooks are {webhooks.PROVIDER}'s; this mock serves {list(cfg.providers)}", 400
+        )
     try:
-        delivery = webhooks.prepare(orjson.loads(request.get_data() or b"null"), cfg.catalogue, info.secret)
+        delivery = webhooks.prepare(
+            orjson.loads(request.get_data() or b"null"), cfg.catalogue, info.secret
+        )
     except (orjson.JSONDecodeError, webhooks.WebhookError) as exc:
         return mock_error(f"bad webhook request: {exc}", 400, None, "bad-webhook")
     answer, entry = webhooks.deliver(delivery, cfg.clock)

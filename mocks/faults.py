@@ -97,8 +97,7 @@ def close(sock: socket.socket | None, mode: str = "fin") -> None:
     try:
         if mode == "rst":
             # Linux aborts a TCP connection on connect() to an AF_UNSPEC address: the peer gets RST.
-            family = ctypes.c_ushort(socket.AF_UNSPEC)
-            address = (ctypes.c_char * 16)(*bytes(family))
+            address = ctypes.create_string_buffer(bytes(ctypes.c_ushort(socket.AF_UNSPEC)), 16)
             ctypes.CDLL(None, use_errno=True).connect(sock.fileno(), address, 16)
         else:
             sock.shutdown(socket.SHUT_RDWR)

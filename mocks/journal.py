@@ -13,6 +13,8 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from werkzeug.datastructures import Headers
+
 from faultproof.contracts import parse_retry_after
 
 SECRET_HEADERS = frozenset(
@@ -63,7 +65,7 @@ def entry(
     responded_at: float,
     status: int | None,
     scenario: str | None,
-    response_headers: Mapping[str, str],
+    response_headers: Mapping[str, str] | Headers,
     redact_path: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
     """A journal entry for one request and what it got."""

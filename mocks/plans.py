@@ -82,8 +82,8 @@ def validate(data: Any, catalogue: Catalogue, providers: tuple[str, ...]) -> dic
         extra = sorted(set(step) - {"scenario", "params"})
         _require(not extra, f"steps[{index}] has unknown fields {extra}", ["scenario", "params"])
         if step["scenario"] not in valid_ids:
-            unknown = UnknownIdError("scenario (served by this mock)", step["scenario"], valid_ids)
-            raise PlanError(f"steps[{index}]: {unknown}", valid_ids)
+            missing = UnknownIdError("scenario (served by this mock)", step["scenario"], valid_ids)
+            raise PlanError(f"steps[{index}]: {missing}", valid_ids)
         scenario = catalogue.scenario(step["scenario"])
         params = step.get("params") or {}
         _require(isinstance(params, dict), f"steps[{index}].params must be an object")

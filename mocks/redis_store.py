@@ -35,6 +35,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 LOCK_TTL_MS = 30_000
+
+
+def _text(value: Any) -> str:
+    """redis-py answers bytes unless told otherwise."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 LOCK_WAIT_S = 30.0
 
 
@@ -49,7 +56,7 @@ class RedisStore:
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
-        """``redis://HOST:PORT/DB``; fails at once, with the reason, when Redis cannot be reached."""
+        """``redis://HOST:PORT/DB``; fails at once, saying why, when Redis cannot be reached."""
         client = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
         client.ping()
         return cls(client)
@@ -70,7 +77,7 @@ class RedisStore:
         key = self._key(session_id)
         if session_id == DEFAULT_SESSION:
             self.redis.hsetnx(key, "created_at", 0)
-        data = {k.decode(): v.decode() for k, v in self.redis.hgetall(key).items()}
+        data = {_text(k): _text(v) for k, v in self.redis.hgetall(key).items()}
         if not data:
             return None
         if session_id != DEFAULT_SESSION:
@@ -101,11 +108,11 @@ class RedisStore:
         return existed
 
     def session_ids(self) -> list[str]:
-        return sorted(m.decode() for m in self.redis.zrange(f"{self.prefix}:sessions", 0, -1))
+        return sorted(_text(m) for m in self.redis.zrange(f"{self.prefix}:sessions", 0, -1))
 
     def expire(self, now: float, ttl_s: float) -> list[str]:
         idle = [
-            m.decode()
+            _text(m)
             for m in self.redis.zrangebyscore(f"{self.prefix}:sessions", "-inf", now - ttl_s)
         ]
         for session_id in idle:

@@ -23,7 +23,6 @@ from .answers import ScenarioAnswer
 from .config import MockConfig
 from .store import DEFAULT_SESSION, WindowCount
 
-
 View = Callable[..., Any]
 
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.datastructures import Headers
+
 from faultproof.contracts import Catalogue, FaultproofError, Scenario, UnknownIdError
 
 TRIGGER_HEADER = "X-Faultproof-Scenario"
@@ -76,7 +78,10 @@ def _by_code(catalogue: Catalogue, provider: str, code: str) -> Scenario:
 
 
 def find_trigger(
-    catalogue: Catalogue, provider: str, headers: Mapping[str, str], query: Mapping[str, str]
+    catalogue: Catalogue,
+    provider: str,
+    headers: Mapping[str, str] | Headers,
+    query: Mapping[str, str],
 ) -> Trigger | None:
     """The trigger a request carries, or ``None``; a malformed one raises ``TriggerError``."""
     prefs: dict[str, str] = {}

@@ -35,7 +35,7 @@ class Delivery:
 
     Attributes:
         url: The receiver.
-        scenario: ``ainative.webhook_signed``, ``webhook_tampered`` or ``webhook_missing_signature``.
+        scenario: ``webhook_signed``, ``webhook_tampered`` or ``webhook_missing_signature``.
         body: The raw bytes sent.
         headers: The headers sent (``X-Signature`` unless omitted).
         signature: The signature computed over the untampered body.
@@ -57,10 +57,16 @@ def sign(secret: str, body: bytes) -> str:
 def prepare(request: Any, catalogue: Catalogue, secret: str) -> Delivery:
     """Validate a delivery request (``{url, event, data, tamper, omit_signature}``) and build it."""
     if not isinstance(request, dict):
-        raise WebhookError("the body is a JSON object: {url, event?, data?, tamper?, omit_signature?}")
-    unknown = sorted(set(request) - {"url", "event", "data", "tamper", "omit_signature", "timeout_s"})
+        raise WebhookError(
+            "the body is a JSON object: {url, event?, data?, tamper?, omit_signature?}"
+        )
+    unknown = sorted(
+        set(request) - {"url", "event", "data", "tamper", "omit_signature", "timeout_s"}
+    )
     if unknown:
-        raise WebhookError(f"unknown fields {unknown}; valid: url, event, data, tamper, omit_signature, timeout_s")
+        raise WebhookError(
+            f"unknown fields {unknown}; valid: url, event, data, tamper, omit_signature, timeout_s"
+        )
     url = request.get("url")
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
@@ -77,7 +83,9 @@ def prepare(request: Any, catalogue: Catalogue, secret: str) -> Delivery:
     timeout = request.get("timeout_s", deadline["timeout_s"])
     if not isinstance(timeout, (int, float)) or not 0 < timeout <= 300:
         raise WebhookError(f"'timeout_s' is a number of seconds in (0, 300], got {timeout!r}")
-    name = "webhook_missing_signature" if omit else "webhook_tampered" if tamper else "webhook_signed"
+    name = (
+        "webhook_missing_signature" if omit else "webhook_tampered" if tamper else "webhook_signed"
+    )
     scenario = catalogue.scenario(name, provider=PROVIDER)
     payload = scenario.render(now=time.time()).body
     payload = {**payload, "type": event, "data": request.get("data", payload["data"])}
@@ -100,22 +108,39 @@ def deliver(delivery: Delivery, now: Any) -> tuple[dict[str, Any], dict[str, Any
     response_headers: dict[str, str] = {}
     reply: str | None = None
     try:
-        response = httpx.post(delivery.url, content=delivery.body, headers=delivery.headers,
-                              timeout=delivery.timeout_s)
+        response = httpx.post(
+            delivery.url,
+            content=delivery.body,
+            headers=delivery.headers,
+            timeout=delivery.timeout_s,
+        )
         status, response_headers = response.status_code, dict(response.headers)
         reply = response.text[: journal.BODY_LIMIT]
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"
     expected = delivery.scenario.status
     entry = journal.entry(
-        provider=PROVIDER, method="POST", path=delivery.url, query={}, headers=delivery.headers,
-        body=delivery.body, received_at=sent_at, responded_at=now(), status=status,
-        scenario=delivery.scenario.id, response_headers=response_headers,
+        provider=PROVIDER,
+        method="POST",
+        path=delivery.url,
+        query={},
+        headers=delivery.headers,
+        body=delivery.body,
+        received_at=sent_at,
+        responded_at=now(),
+        status=status,
+        scenario=delivery.scenario.id,
+        response_headers=response_headers,
     )
     entry.update(direction="outbound", expected_status=expected, receiver_body=reply, error=error)
     answer = {
-        "scenario": delivery.scenario.id, "status": status, "expected_status": expected,
-        "receiver_ok": status == expected, "signature": delivery.signature,
-        "tampered": delivery.scenario.name == "webhook_tampered", "error": error, "reply": reply,
+        "scenario": delivery.scenario.id,
+        "status": status,
+        "expected_status": expected,
+        "receiver_ok": status == expected,
+        "signature": delivery.signature,
+        "tampered": delivery.scenario.name == "webhook_tampered",
+        "error": error,
+        "reply": reply,
     }
     return answer, entry

@@ -7,7 +7,8 @@ key, the ``Api-Key`` header), roles (``/v1/webhooks`` needs DEVELOPER or ADMIN, 
 the password rules (422), the registered email (409), unknown projects (404), the per-minute
 budget by tier (429 with ``retry_after`` and ``Retry-After``), the database pool (503) and
 unpaginated reads of a large table (504). Every endpoint also answers with a trailing slash.
-Credentials and the limit are in ``ainative_auth``, state, validation and SQL in ``ainative_data``.
+Credentials and the limit are in ``ainative_auth``, the seed and validation in ``ainative_data``,
+the SQL endpoint in ``ainative_sql``, the OpenAPI schemas of the bodies in ``ainative_schemas``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 
 from ..surface import Surface, View, fail, json_body, now, rule, state
 from . import ainative_auth as auth
-from .ainative_data import Field, iso, public_key, public_user, run_query, seed, validate
+from . import ainative_schemas as sc
+from .ainative_data import Field, iso, public_key, public_user, seed, validate
+from .ainative_sql import run_query
 
 
 def generic_error(status: int, title: str) -> Any:
@@ -34,107 +37,6 @@ surface = Surface(
     not_found="not_found_endpoint",
 )
 
-AUTH_HEADERS = {
-    "Authorization": {"type": "string", "pattern": "^Bearer .+"},
-    "X-API-Key": {"type": "string", "pattern": "^sk_"},
-}
-STR = {"type": "string"}
-USER = {
-    "type": "object",
-    "required": ["id", "email", "full_name", "role"],
-    "properties": {
-        "id": STR,
-        "email": {"type": "string", "format": "email"},
-        "full_name": STR,
-        "role": {"enum": ["USER", "ADMIN", "DEVELOPER"]},
-        "is_active": {"type": "boolean"},
-        "created_at": STR,
-    },
-}
-TOKEN = {
-    "type": "object",
-    "required": ["access_token", "token_type", "expires_in"],
-    "properties": {
-        "access_token": STR,
-        "token_type": {"const": "bearer"},
-        "expires_in": {"type": "integer"},
-    },
-}
-KEY = {
-    "type": "object",
-    "required": ["id", "name", "created_at", "expires_at"],
-    "properties": {
-        "id": STR,
-        "name": STR,
-        "prefix": STR,
-        "created_at": STR,
-        "expires_at": {"type": ["string", "null"]},
-        "is_active": {"type": "boolean"},
-    },
-}
-NEW_KEY = {
-    **KEY,
-    "required": [*KEY["required"], "api_key"],
-    "properties": {**KEY["properties"], "api_key": STR},
-}
-PROJECT = {
-    "type": "object",
-    "required": ["id", "name", "owner_id"],
-    "properties": {
-        "id": STR,
-        "name": STR,
-        "description": {"type": ["string", "null"]},
-        "owner_id": STR,
-        "created_at": STR,
-    },
-}
-WEBHOOK = {
-    "type": "object",
-    "required": ["id", "url", "events", "active"],
-    "properties": {
-        "id": STR,
-        "url": STR,
-        "events": {"type": "array", "items": STR},
-        "active": {"type": "boolean"},
-        "created_at": STR,
-    },
-}
-
-REGISTER = (
-    Field("email", "email"),
-    Field("password", "password", max_length=128),
-    Field("full_name", "str"),
-)
-LOGIN = (Field("username", "str"), Field("password", "str", max_length=128))
-CREATE_KEY = (Field("name", "str"), Field("expires_in_days", "int", required=False))
-CREATE_PROJECT = (
-    Field("name", "str"),
-    Field("description", "str", required=False, max_length=2000),
-)
-QUERY = (Field("project_id", "str"), Field("query", "str", max_length=10_000))
-
-
-def _schema(fields: tuple[Field, ...]) -> dict[str, Any]:
-    types = {
-        "email": {"type": "string", "format": "email"},
-        "int": {"type": "integer", "minimum": 1, "maximum": 3650},
-    }
-    props = {
-        f.name: types.get(f.kind, {"type": "string", "maxLength": f.max_length}) for f in fields
-    }
-    if any(f.kind == "password" for f in fields):
-        props["password"] = {
-            "type": "string",
-            "minLength": 8,
-            "maxLength": 128,
-            "pattern": "^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])",
-        }
-    return {
-        "type": "object",
-        "required": [f.name for f in fields if f.required],
-        "properties": props,
-    }
-
 
 def route(method: str, rule_: str, **options: Any) -> Callable[[View], View]:
     """``surface.route`` plus the same endpoint with a trailing slash (seed: "Both should work").
@@ -142,7 +44,7 @@ def route(method: str, rule_: str, **options: Any) -> Callable[[View], View]:
     The slash variant maps to the endpoint ``surface.route`` registered (``<view>_<method>``),
     so it shares its authentication and stays out of the OpenAPI document.
     """
-    options.setdefault("headers", {} if options.get("public") else AUTH_HEADERS)
+    options.setdefault("headers", {} if options.get("public") else sc.AUTH_HEADERS)
 
     def register(view: View) -> View:
         surface.route(method, rule_, **options)(view)
@@ -198,13 +100,13 @@ def _own_project(data: dict[str, Any], project_id: str) -> dict[str, Any]:
     "/v1/auth/register",
     summary="Register a user",
     public=True,
-    body=_schema(REGISTER),
-    ok=USER,
+    body=sc.body_schema(sc.REGISTER),
+    ok=sc.USER,
     ok_status=201,
 )
 def register() -> Any:
     auth.count_request(auth.client_counter())
-    values = _body(REGISTER)
+    values = _body(sc.REGISTER)
     with state() as data:
         if any(u["email"] == values["email"] for u in data["users"].values()):
             raise fail("email_already_registered")
@@ -226,12 +128,12 @@ def register() -> Any:
     "/v1/auth/login-json",
     summary="Log in with a JSON body; returns an access token",
     public=True,
-    body=_schema(LOGIN),
-    ok=TOKEN,
+    body=sc.body_schema(sc.LOGIN),
+    ok=sc.TOKEN,
 )
 def login() -> Any:
     auth.count_request(auth.client_counter())
-    values = _body(LOGIN)
+    values = _body(sc.LOGIN)
     with state() as data:
         user = next(
             (u for u in data["users"].values() if u["email"] == values["username"].lower()), None
@@ -247,8 +149,8 @@ def login() -> Any:
     "/v1/auth/refresh",
     summary="A new access token for the current (possibly expired) one",
     public=True,
-    headers=AUTH_HEADERS,
-    ok=TOKEN,
+    headers={"Authorization": sc.AUTH_HEADERS["Authorization"]},
+    ok=sc.TOKEN,
 )
 def refresh() -> Any:
     user, claims = auth.token_user(auth.authorization_token(), allow_expired=True)
@@ -260,13 +162,13 @@ def refresh() -> Any:
     return auth.issue(user)
 
 
-@route("GET", "/v1/auth/me", summary="The current user and role", ok=USER)
+@route("GET", "/v1/auth/me", summary="The current user and role", ok=sc.USER)
 def me() -> Any:
     return public_user(auth.current_user())
 
 
 @route(
-    "GET", "/v1/users/<user_id>", summary="One user (another user's record needs ADMIN)", ok=USER
+    "GET", "/v1/users/<user_id>", summary="One user (another user's record needs ADMIN)", ok=sc.USER
 )
 def get_user(user_id: str) -> Any:
     if user_id != auth.current_user()["id"]:
@@ -283,7 +185,7 @@ def get_user(user_id: str) -> Any:
     "GET",
     "/v1/api-keys",
     summary="The current user's API keys (secrets not shown)",
-    ok={"type": "array", "items": KEY},
+    ok={"type": "array", "items": sc.KEY},
 )
 def list_api_keys() -> Any:
     uid = auth.current_user()["id"]
@@ -295,12 +197,12 @@ def list_api_keys() -> Any:
     "POST",
     "/v1/api-keys",
     summary="Create an API key; the secret is returned once as api_key",
-    body=_schema(CREATE_KEY),
-    ok=NEW_KEY,
+    body=sc.body_schema(sc.CREATE_KEY),
+    ok=sc.NEW_KEY,
     ok_status=201,
 )
 def create_api_key() -> Any:
-    values = _body(CREATE_KEY)
+    values = _body(sc.CREATE_KEY)
     days = values["expires_in_days"]
     with state() as data:
         key = {
@@ -316,7 +218,7 @@ def create_api_key() -> Any:
     return {**public_key(key), "api_key": key["key"]}, 201
 
 
-@route("DELETE", "/v1/api-keys/<key_id>", summary="Revoke an API key", ok=KEY)
+@route("DELETE", "/v1/api-keys/<key_id>", summary="Revoke an API key", ok=sc.KEY)
 def revoke_api_key(key_id: str) -> Any:
     with state() as data:
         key = data["api_keys"].get(key_id)
@@ -331,7 +233,7 @@ def revoke_api_key(key_id: str) -> Any:
     "GET",
     "/v1/database/projects",
     summary="The current user's projects",
-    ok={"type": "array", "items": PROJECT},
+    ok={"type": "array", "items": sc.PROJECT},
 )
 def list_projects() -> Any:
     uid = auth.current_user()["id"]
@@ -343,12 +245,12 @@ def list_projects() -> Any:
     "POST",
     "/v1/database/projects",
     summary="Create a project",
-    body=_schema(CREATE_PROJECT),
-    ok=PROJECT,
+    body=sc.body_schema(sc.CREATE_PROJECT),
+    ok=sc.PROJECT,
     ok_status=201,
 )
 def create_project() -> Any:
-    values = _body(CREATE_PROJECT)
+    values = _body(sc.CREATE_PROJECT)
     with _connection("connection_pool_exhausted"), state() as data:
         project = {
             "id": _next_id(data, "proj"),
@@ -361,7 +263,7 @@ def create_project() -> Any:
         return dict(project), 201
 
 
-@route("GET", "/v1/database/projects/<project_id>", summary="One project", ok=PROJECT)
+@route("GET", "/v1/database/projects/<project_id>", summary="One project", ok=sc.PROJECT)
 def get_project(project_id: str) -> Any:
     with _connection("connection_pool_exhausted"), state() as data:
         return _own_project(data, project_id)
@@ -371,18 +273,11 @@ def get_project(project_id: str) -> Any:
     "POST",
     "/v1/database/query",
     summary="Run SQL in a project",
-    body=_schema(QUERY),
-    ok={
-        "type": "object",
-        "required": ["rows", "row_count"],
-        "properties": {
-            "rows": {"type": "array", "items": {"type": "object"}},
-            "row_count": {"type": "integer"},
-        },
-    },
+    body=sc.body_schema(sc.QUERY),
+    ok=sc.QUERY_RESULT,
 )
 def query() -> Any:
-    values = _body(QUERY)
+    values = _body(sc.QUERY)
     with _connection("connection_pool_exhausted_on_query"):
         with state() as data:
             _own_project(data, values["project_id"])
@@ -398,7 +293,7 @@ def query() -> Any:
     "GET",
     "/v1/webhooks",
     summary="The current user's webhooks (DEVELOPER or ADMIN)",
-    ok={"type": "array", "items": WEBHOOK},
+    ok={"type": "array", "items": sc.WEBHOOK},
 )
 def list_webhooks() -> Any:
     uid = auth.require_role("insufficient_permissions_role", "DEVELOPER", "ADMIN")["id"]

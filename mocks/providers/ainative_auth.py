@@ -164,15 +164,12 @@ def authenticate() -> None:
 def count_request(counter: str, tier: str | None = None) -> None:
     """One request against the credential's per-minute budget (``rate_limit``, by tier).
 
-    A ``limit`` in the rule (a test's override) applies to every tier.
+    A non-null ``limit`` in the rule (a test's override) replaces every tier's budget.
     """
     value = rule("rate_limit")
     per_tier = value["per_tier"]
-    limit = (
-        int(value["limit"])
-        if "limit" in value
-        else int(per_tier.get(tier, per_tier[value["default_tier"]]))
-    )
+    flat = value.get("limit")
+    limit = int(flat if flat is not None else per_tier.get(tier, per_tier[value["default_tier"]]))
     window = hit(counter, float(value["window_s"]))
     if window.count > limit:
         raise fail("rate_limited", {"retry_after": max(1, math.ceil(window.reset_at - now()))})

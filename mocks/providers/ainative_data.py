@@ -1,19 +1,17 @@
-"""AINative state and request bodies: the seed, pydantic-v1-style validation, the SQL endpoint.
+"""AINative state and request bodies: the seed and pydantic-v1-style validation.
 
 Validation answers as FastAPI does with pydantic v1 models (seed 004 shows v1 wording): every
 field error in one ``{"detail": [{"loc", "msg", "type"}]}`` list, unknown fields ignored,
-numbers accepted for ``str`` fields and integral strings for ``int`` fields. The SQL endpoint
-understands just enough to be useful: ``SELECT cols FROM table [WHERE col ...] [LIMIT n]
-[OFFSET n]`` over generated rows, and ``CREATE INDEX name ON table(col)``; other statements
-run and return no rows. WHERE clauses are not evaluated.
+strict types (a number is not a string, and an ``int`` takes only integral JSON numbers, as
+JSON Schema's ``integer`` does).
 """
 
 from __future__ import annotations
 
-import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from ..surface import fail
@@ -24,18 +22,14 @@ EXPIRED = 1_700_000_000.0  # 2023-11-14, long before any clock the mock runs on
 TEST_KEY = "sk_test_ainative_4f9c2e7b1a6d3c58"
 REVOKED_KEY = "sk_test_ainative_revoked_9d1e0a44"
 EXPIRED_KEY = "sk_test_ainative_expired_2b7c8f13"
-# Tables every project has: generated rows, and which sizes count as large (seed: "Large
-# result sets without pagination", "Complex queries without indexes").
-TABLES = {
-    "large_table": {"rows": 5000, "columns": ["id", "name", "created_at"]},
-    "users": {"rows": 3, "columns": ["id", "email", "name", "created_at"]},
-}
-LARGE_ROWS = 1000
-UNLIMITED_ROWS = 1000  # rows an indexed but unlimited read returns (the seed's LIMIT 1000)
 
 
 def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return (
+        datetime.fromtimestamp(epoch, timezone.utc)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z")
+    )
 
 
 def _user(uid: str, email: str, name: str, role: str, tier: str) -> dict[str, Any]:
@@ -127,9 +121,9 @@ def public_key(key: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- validation ------------------------------------------------------------------------------
-EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-INTEGRAL = re.compile(r"^\s*[+-]?\d{1,18}\s*$")
-PASSWORD_RULES = (
+# A dotted domain whose last label has a letter (punycode TLDs such as xn--p1ai included).
+EMAIL = re.compile(r"^[^@\s]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9-]*$")
+PASSWORD_RULES: tuple[tuple[Callable[[str], bool], str, str], ...] = (
     (lambda p: len(p) >= 8, "Password must be at least 8 characters", "password_too_short"),
     (
         lambda p: any(c.isupper() for c in p),
@@ -170,8 +164,6 @@ def _item(name: str, msg: str, kind: str) -> dict[str, Any]:
 
 
 def _text(field: Field, value: Any) -> tuple[Any, dict[str, Any] | None]:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
     if not isinstance(value, str):
         return None, _item(field.name, "str type expected", "type_error.str")
     if len(value) > field.max_length:
@@ -193,9 +185,7 @@ def _integer(field: Field, value: Any) -> tuple[Any, dict[str, Any] | None]:
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, float) and math.isfinite(value):
-        number = int(value)
-    elif isinstance(value, str) and INTEGRAL.fullmatch(value):
+    elif isinstance(value, float) and value.is_integer():
         number = int(value)
     if number is None:
         return None, _item(field.name, "value is not a valid integer", "type_error.integer")
@@ -251,61 +241,3 @@ def _scenario_for(item: dict[str, Any]) -> str:
     if item["type"] == "value_error" and item["loc"][-1] == "password":
         return next(name for _, msg, name in PASSWORD_RULES if msg == item["msg"])
     return SCENARIO_BY_TYPE.get(item["type"], "validation_error_type")
-
-
-# --- SQL ---------------------------------------------------------------------------------------
-# Matched against the statement with its whitespace collapsed to single spaces, so that no
-# pattern can backtrack over runs of whitespace (a 10,000-character query stays linear).
-SELECT = re.compile(r"^select (?P<cols>.+?) from (?P<table>\w+)(?P<rest>(?: .*)?)$", re.I)
-CREATE_INDEX = re.compile(
-    r"^create (?:unique )?index (?:if not exists )?\w+ on (?P<table>\w+) ?"
-    r"\( ?(?P<cols>\w+(?: ?, ?\w+)*) ?\) ?;?$", re.I)
-LIMIT = re.compile(r"\blimit (\d{1,18})\b", re.I)
-OFFSET = re.compile(r"\boffset (\d{1,18})\b", re.I)
-WHERE = re.compile(r"\bwhere (?:\w+\.)?(\w+)", re.I)
-
-
-def _row(table: str, i: int) -> dict[str, Any]:
-    n = i + 1
-    row: dict[str, Any] = {
-        "id": n,
-        "name": f"Item {n}",
-        "email": f"person{n}@example.com",
-        "created_at": iso(CREATED + 3600 * i),
-    }
-    return {c: row[c] for c in TABLES[table]["columns"]}
-
-
-def _columns(text: str, table: str) -> list[str]:
-    if text.strip() == "*":
-        return list(TABLES[table]["columns"])
-    names = [part.strip().split()[-1].split(".")[-1] for part in text.split(",") if part.strip()]
-    return names or list(TABLES[table]["columns"])
-
-
-def run_query(
-    sql: str, indexes: dict[str, list[str]]
-) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The result of ``sql`` and the project's indexes afterwards; a slow read raises ``query_timeout``."""
-    sql = " ".join(sql.split())
-    created = CREATE_INDEX.match(sql)
-    if created:
-        table, cols = created["table"], [c.strip() for c in created["cols"].split(",")]
-        indexes = {**indexes, table: sorted({*indexes.get(table, ["id"]), *cols})}
-        return {"rows": [], "row_count": 0}, indexes
-    select = SELECT.match(sql)
-    if not select or select["table"] not in TABLES:
-        return {"rows": [], "row_count": 0}, indexes
-    table, rest = select["table"], select["rest"]
-    total = int(TABLES[table]["rows"])
-    limit, offset, where = LIMIT.search(rest), OFFSET.search(rest), WHERE.search(rest)
-    indexed = where is not None and where[1] in indexes.get(table, ["id"])
-    if limit is None and total > LARGE_ROWS and not indexed:
-        raise fail("query_timeout")
-    start = min(total, int(offset[1])) if offset else 0
-    count = int(limit[1]) if limit else UNLIMITED_ROWS
-    cols = _columns(select["cols"], table)
-    rows = [
-        {c: _row(table, i).get(c) for c in cols} for i in range(start, min(total, start + count))
-    ]
-    return {"rows": rows, "row_count": len(rows)}, indexes

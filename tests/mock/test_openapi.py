@@ -70,15 +70,23 @@ def test_served_at_provider_path_and_cli(make_app, provider):
 #: Operations whose documented answer to a state conflict is a 400, not the 409 schemathesis
 #: expects: AIronClaw's seed says "`URI already in use on this MCP server` | Resource URI
 #: collision" under 400 Bad Request. Only these operations accept a 400 for valid data.
-STATE_CONFLICT_400 = {"aironclaw": ["POST /api/mcp/{mcp_id}/resources", "PATCH /api/mcp/{mcp_id}/resources/{resource_id}"]}
+STATE_CONFLICT_400 = {
+    "aironclaw": [
+        "POST /api/mcp/{mcp_id}/resources",
+        "PATCH /api/mcp/{mcp_id}/resources/{resource_id}",
+    ]
+}
 
 
 def _config(provider: str) -> str:
     lines = []
     for name in STATE_CONFLICT_400.get(provider, []):
-        lines += ["[[operations]]", f'include-name = "{name}"',
-                  'checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]',
-                  ""]
+        lines += [
+            "[[operations]]",
+            f'include-name = "{name}"',
+            'checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]',
+            "",
+        ]
     return "\n".join(lines)
 
 

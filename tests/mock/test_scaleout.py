@@ -12,22 +12,41 @@ def test_two_servers_one_session(start, redis_url):
 
     redis.Redis.from_url(redis_url).flushdb()
     _, first = start("--providers", "alana", "--state", redis_url)
-    _, second = start("--providers", "alana", "--state", redis_url, "--workers", "2", "--threads", "8")
+    _, second = start(
+        "--providers", "alana", "--state", redis_url, "--workers", "2", "--threads", "8"
+    )
     session = httpx.post(first + "/__faultproof/sessions").json()
     sid = session["id"]
-    steps = [{"scenario": s} for s in ("alana.RATE_001", "alana.SERVER_001", "alana.SERVER_002",
-                                       "alana.RATE_002", "alana.SERVER_001", "alana.RATE_001")]
-    assert httpx.put(f"{second}/__faultproof/sessions/{sid}/plan", json={"steps": steps}).status_code == 200
+    steps = [
+        {"scenario": s}
+        for s in (
+            "alana.RATE_001",
+            "alana.SERVER_001",
+            "alana.SERVER_002",
+            "alana.RATE_002",
+            "alana.SERVER_001",
+            "alana.RATE_001",
+        )
+    ]
+    assert (
+        httpx.put(f"{second}/__faultproof/sessions/{sid}/plan", json={"steps": steps}).status_code
+        == 200
+    )
     answered = []
     for index in range(10):
         base = (first, second)[index % 2]
         response = httpx.get(f"{base}/s/{sid}/alana/api/v1/products/42", headers=KEY)
         answered.append(response.headers.get("X-Faultproof-Scenario"))
     assert answered == [s["scenario"] for s in steps] + [None] * 4
-    created = httpx.post(f"{first}/s/{sid}/alana/api/v1/products", headers=KEY,
-                         json={"id": "shared", "name": "Seen everywhere", "price": 2.0})
+    created = httpx.post(
+        f"{first}/s/{sid}/alana/api/v1/products",
+        headers=KEY,
+        json={"id": "shared", "name": "Seen everywhere", "price": 2.0},
+    )
     assert created.status_code == 201
-    assert httpx.get(f"{second}/s/{sid}/alana/api/v1/products/shared", headers=KEY).status_code == 200
+    assert (
+        httpx.get(f"{second}/s/{sid}/alana/api/v1/products/shared", headers=KEY).status_code == 200
+    )
     for base in (first, second):
         journal = httpx.get(f"{base}/__faultproof/sessions/{sid}/journal").json()
         assert [e["seq"] for e in journal["entries"]] == list(range(1, 13))
@@ -44,6 +63,10 @@ def test_rate_limit_counters_are_shared(start, redis_url):
     _, first = start("--providers", "alana", "--state", redis_url, *limit)
     _, second = start("--providers", "alana", "--state", redis_url, *limit)
     sid = httpx.post(first + "/__faultproof/sessions").json()["id"]
-    statuses = [httpx.get(f"{(first, second)[i % 2]}/s/{sid}/alana/api/v1/products/42", headers=KEY).status_code
-                for i in range(5)]
+    statuses = [
+        httpx.get(
+            f"{(first, second)[i % 2]}/s/{sid}/alana/api/v1/products/42", headers=KEY
+        ).status_code
+        for i in range(5)
+    ]
     assert statuses == [200, 200, 200, 429, 429]

@@ -19,8 +19,12 @@ PRODUCT = "/alana/api/v1/products/42"
 @pytest.fixture
 def app_with(clock):
     def build(store=None, **kwargs):
-        config = MockConfig(providers=("alana", "alloy", "ainative"), clock=clock,
-                            **({"store": store} if store is not None else {}), **kwargs)
+        config = MockConfig(
+            providers=("alana", "alloy", "ainative"),
+            clock=clock,
+            **({"store": store} if store is not None else {}),
+            **kwargs,
+        )
         app = create_app(config)
         app.testing = True
         return app
@@ -49,9 +53,14 @@ def test_session_urls_and_header_reach_the_same_session(app_with):
 def test_plan_then_normal_behaviour(app_with):
     client = app_with().test_client()
     sid = new_session(client)["id"]
-    plan = {"match": {"method": "GET", "path": "/api/v1/products/*"},
-            "steps": [{"scenario": "alana.RATE_001", "params": {"retry_after": 1}}, {"scenario": "alana.SERVER_002"}],
-            "after": "ok"}
+    plan = {
+        "match": {"method": "GET", "path": "/api/v1/products/*"},
+        "steps": [
+            {"scenario": "alana.RATE_001", "params": {"retry_after": 1}},
+            {"scenario": "alana.SERVER_002"},
+        ],
+        "after": "ok",
+    }
     assert client.put(f"/__faultproof/sessions/{sid}/plan", json=plan).status_code == 200
     statuses = [client.get(f"/s/{sid}{PRODUCT}", headers=KEY).status_code for _ in range(4)]
     assert statuses == [429, 503, 200, 200]
@@ -62,15 +71,26 @@ def test_plan_then_normal_behaviour(app_with):
 def test_repeat_last(app_with):
     client = app_with().test_client()
     sid = new_session(client)["id"]
-    plan = {"steps": [{"scenario": "alana.SERVER_001"}, {"scenario": "alana.SERVER_002"}], "after": "repeat_last"}
+    plan = {
+        "steps": [{"scenario": "alana.SERVER_001"}, {"scenario": "alana.SERVER_002"}],
+        "after": "repeat_last",
+    }
     client.put(f"/__faultproof/sessions/{sid}/plan", json=plan)
-    assert [client.get(f"/s/{sid}{PRODUCT}", headers=KEY).status_code for _ in range(4)] == [500, 503, 503, 503]
+    assert [client.get(f"/s/{sid}{PRODUCT}", headers=KEY).status_code for _ in range(4)] == [
+        500,
+        503,
+        503,
+        503,
+    ]
 
 
 def test_plan_of_another_provider_is_refused_per_request(app_with):
     client = app_with().test_client()
     sid = new_session(client)["id"]
-    client.put(f"/__faultproof/sessions/{sid}/plan", json={"steps": [{"scenario": "ainative.rate_limited"}]})
+    client.put(
+        f"/__faultproof/sessions/{sid}/plan",
+        json={"steps": [{"scenario": "ainative.rate_limited"}]},
+    )
     response = client.get(f"/s/{sid}{PRODUCT}", headers=KEY)
     assert response.status_code == 409
     assert response.headers["X-Faultproof-Error"] == "plan-mismatch"
@@ -80,7 +100,11 @@ def test_plan_steps_taken_once_each_under_concurrency(app_with, store):
     app = app_with(store)
     client = app.test_client()
     sid = new_session(client)["id"]
-    steps = [{"scenario": "alana.RATE_001"}, {"scenario": "alana.SERVER_001"}, {"scenario": "alana.SERVER_002"}] * 7
+    steps = [
+        {"scenario": "alana.RATE_001"},
+        {"scenario": "alana.SERVER_001"},
+        {"scenario": "alana.SERVER_002"},
+    ] * 7
     client.put(f"/__faultproof/sessions/{sid}/plan", json={"steps": steps, "after": "ok"})
     seen: list[str | None] = []
     lock = threading.Lock()
@@ -97,7 +121,9 @@ def test_plan_steps_taken_once_each_under_concurrency(app_with, store):
         thread.start()
     for thread in threads:
         thread.join()
-    assert Counter(seen) == Counter({"alana.RATE_001": 7, "alana.SERVER_001": 7, "alana.SERVER_002": 7, None: 19})
+    assert Counter(seen) == Counter(
+        {"alana.RATE_001": 7, "alana.SERVER_001": 7, "alana.SERVER_002": 7, None: 19}
+    )
     journal = client.get(f"/__faultproof/sessions/{sid}/journal").get_json()
     assert sorted(e["seq"] for e in journal["entries"]) == list(range(1, 41))
 
@@ -115,13 +141,35 @@ def test_journal_bound_and_drop_count(app_with):
 def test_journal_fields_and_redaction(app_with, clock):
     client = app_with().test_client()
     sid = new_session(client)["id"]
-    client.get(f"/s/{sid}{PRODUCT}?x=1", headers={**KEY, "Prefer": "code=429, retry_after=3", "Cookie": "a=b"})
-    client.post(f"/s/{sid}/alloy/mcp/srv_demo/tok_demo_valid", json={"jsonrpc": "2.0", "method": "tools/list", "id": 1},
-                headers={"Authorization": "Bearer alloy_test_key", "x-alloy-userid": "user_demo"})
+    client.get(
+        f"/s/{sid}{PRODUCT}?x=1",
+        headers={**KEY, "Prefer": "code=429, retry_after=3", "Cookie": "a=b"},
+    )
+    client.post(
+        f"/s/{sid}/alloy/mcp/srv_demo/tok_demo_valid",
+        json={"jsonrpc": "2.0", "method": "tools/list", "id": 1},
+        headers={"Authorization": "Bearer alloy_test_key", "x-alloy-userid": "user_demo"},
+    )
     first, second = client.get(f"/__faultproof/sessions/{sid}/journal").get_json()["entries"]
-    assert {"seq", "received_at", "responded_at", "method", "path", "query", "headers", "body", "status",
-            "scenario", "retry_after_s"} <= set(first)
-    assert (first["status"], first["scenario"], first["retry_after_s"], first["query"]) == (429, "alana.RATE_001", 3.0, {"x": "1"})
+    assert {
+        "seq",
+        "received_at",
+        "responded_at",
+        "method",
+        "path",
+        "query",
+        "headers",
+        "body",
+        "status",
+        "scenario",
+        "retry_after_s",
+    } <= set(first)
+    assert (first["status"], first["scenario"], first["retry_after_s"], first["query"]) == (
+        429,
+        "alana.RATE_001",
+        3.0,
+        {"x": "1"},
+    )
     assert first["received_at"] == clock.now
     text = str([first, second])
     for secret in ("alana_test_key", "alloy_test_key", "tok_demo_valid", "a=b"):
@@ -171,7 +219,7 @@ def live_session_server():
 
 
 def test_hundred_concurrent_sessions_without_cross_talk(live_session_server):
-    url, control = live_session_server
+    _, control = live_session_server
     results: dict[str, list] = {}
     errors: list[BaseException] = []
 
@@ -180,12 +228,26 @@ def test_hundred_concurrent_sessions_without_cross_talk(live_session_server):
             with httpx.Client(timeout=30) as http:
                 session = http.post(control + "/sessions").json()
                 sid, base = session["id"], session["base_urls"]["alana"]
-                http.put(f"{control}/sessions/{sid}/plan",
-                         json={"steps": [{"scenario": "alana.RATE_001", "params": {"retry_after": index % 7 + 1}}]})
-                statuses = [http.get(base + "/api/v1/products/42", headers=KEY).status_code for _ in range(2)]
-                created = http.post(base + "/api/v1/products", headers=KEY,
-                                    json={"id": f"own-{index}", "name": "Mine", "price": 1.0}).status_code
-                others = http.get(base + f"/api/v1/products/own-{(index + 1) % 100}", headers=KEY).status_code
+                http.put(
+                    f"{control}/sessions/{sid}/plan",
+                    json={
+                        "steps": [
+                            {"scenario": "alana.RATE_001", "params": {"retry_after": index % 7 + 1}}
+                        ]
+                    },
+                )
+                statuses = [
+                    http.get(base + "/api/v1/products/42", headers=KEY).status_code
+                    for _ in range(2)
+                ]
+                created = http.post(
+                    base + "/api/v1/products",
+                    headers=KEY,
+                    json={"id": f"own-{index}", "name": "Mine", "price": 1.0},
+                ).status_code
+                others = http.get(
+                    base + f"/api/v1/products/own-{(index + 1) % 100}", headers=KEY
+                ).status_code
                 journal = http.get(f"{control}/sessions/{sid}/journal").json()
                 results[sid] = [index, statuses, created, others, journal]
         except BaseException as exc:  # collected and re-raised in the test thread

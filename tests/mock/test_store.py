@@ -44,7 +44,9 @@ def test_idle_sessions_expire_and_touching_keeps_them(store):
 
 def test_plan_steps_are_each_taken_once_under_concurrency(store):
     store.create_session("p", "s", now=0.0)
-    store.set_plan("p", {"steps": [{"scenario": "alana.RATE_001", "params": {}}], "after": "ok", "match": {}})
+    store.set_plan(
+        "p", {"steps": [{"scenario": "alana.RATE_001", "params": {}}], "after": "ok", "match": {}}
+    )
     taken: list[int] = []
     lock = threading.Lock()
 

@@ -66,13 +66,16 @@ def test_signed_tampered_and_unsigned_deliveries(servers):
     assert given == expected == signed["signature"]
     assert b'"type":"agent.task.completed"' in raw
 
-    tampered = client.post(f"/__faultproof/sessions/{sid}/webhooks", json={"url": url, "tamper": True}).get_json()
+    tampered = client.post(
+        f"/__faultproof/sessions/{sid}/webhooks", json={"url": url, "tamper": True}
+    ).get_json()
     assert (tampered["status"], tampered["receiver_ok"], tampered["tampered"]) == (401, True, True)
     raw, given, expected = received[-1]
     assert given != expected  # an independent HMAC of what arrived does not match the header
 
-    unsigned = client.post(f"/__faultproof/sessions/{sid}/webhooks",
-                           json={"url": url, "omit_signature": True}).get_json()
+    unsigned = client.post(
+        f"/__faultproof/sessions/{sid}/webhooks", json={"url": url, "omit_signature": True}
+    ).get_json()
     assert (unsigned["status"], unsigned["receiver_ok"]) == (401, True)
     assert received[-1][1] == ""
 
@@ -86,14 +89,22 @@ def test_signed_tampered_and_unsigned_deliveries(servers):
 
 def test_a_receiver_that_accepts_forgeries_is_caught(servers):
     client, sid, url, _ = _setup(servers, strict=False)
-    tampered = client.post(f"/__faultproof/sessions/{sid}/webhooks", json={"url": url, "tamper": True}).get_json()
-    assert (tampered["status"], tampered["expected_status"], tampered["receiver_ok"]) == (200, 401, False)
+    tampered = client.post(
+        f"/__faultproof/sessions/{sid}/webhooks", json={"url": url, "tamper": True}
+    ).get_json()
+    assert (tampered["status"], tampered["expected_status"], tampered["receiver_ok"]) == (
+        200,
+        401,
+        False,
+    )
 
 
 def test_unreachable_receiver_is_journaled_not_raised(servers):
     client, sid, _, _ = _setup(servers)
-    answer = client.post(f"/__faultproof/sessions/{sid}/webhooks",
-                         json={"url": "http://127.0.0.1:9/webhook", "timeout_s": 2}).get_json()
+    answer = client.post(
+        f"/__faultproof/sessions/{sid}/webhooks",
+        json={"url": "http://127.0.0.1:9/webhook", "timeout_s": 2},
+    ).get_json()
     assert answer["status"] is None and answer["error"]
     entry = client.get(f"/__faultproof/sessions/{sid}/journal").get_json()["entries"][-1]
     assert entry["status"] is None and entry["error"]
@@ -101,9 +112,15 @@ def test_unreachable_receiver_is_journaled_not_raised(servers):
 
 @pytest.mark.parametrize(
     ("body", "needle"),
-    [({"url": "ftp://x"}, "http(s) URL"), ({}, "http(s) URL"), ({"url": "http://x", "event": "nope"}, "documented events"),
-     ({"url": "http://x", "tamper": "yes"}, "booleans"), ({"url": "http://x", "colour": 1}, "unknown fields"),
-     ({"url": "http://x", "timeout_s": 0}, "timeout_s"), ([], "JSON object")],
+    [
+        ({"url": "ftp://x"}, "http(s) URL"),
+        ({}, "http(s) URL"),
+        ({"url": "http://x", "event": "nope"}, "documented events"),
+        ({"url": "http://x", "tamper": "yes"}, "booleans"),
+        ({"url": "http://x", "colour": 1}, "unknown fields"),
+        ({"url": "http://x", "timeout_s": 0}, "timeout_s"),
+        ([], "JSON object"),
+    ],
 )
 def test_bad_webhook_requests(servers, body, needle):
     client, sid, _, _ = _setup(servers)
