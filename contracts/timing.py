@@ -1,0 +1,37 @@
+"""Expected retry timing as pure functions: what the checks compare journal timestamps with.
+
+Tolerances are explicit and justified:
+
+- ``CLOCK_TOLERANCE_S`` (50 ms): the journal stamps receipt and answer in the mock's process;
+  scheduling on a loaded 2-core CI machine and timer resolution move either stamp by a few
+  tens of milliseconds. A client that waits ``Retry-After`` exactly must not fail for that.
+- HTTP-dates carry one-second precision; the mock rounds the date *up* and journals
+  ``retry_after_s`` as the wait the date really asked for at the moment it answered, so the same
+  50 ms tolerance applies to both forms.
+- Jitter: a policy's ``jitter_ratio`` lets a wait fall that fraction below its nominal value.
+"""
+
+from __future__ import annotations
+
+from .policy import ClientPolicy
+
+CLOCK_TOLERANCE_S = 0.05
+
+
+def expected_wait(
+    retry: int, policy: ClientPolicy, retry_after_s: float | None = None
+) -> tuple[float, float]:
+    """The (lowest, highest) acceptable wait before retry number ``retry`` (1 = first retry).
+
+    With a server-named wait, at least that wait and at most the policy's ceiling (or the asked
+    wait, if the policy would allow longer). Without one, the policy's backoff: no less than its
+    jittered nominal wait (and the policy minimum), no more than its ceiling.
+    """
+    if retry_after_s is not None:
+        low = max(0.0, retry_after_s - CLOCK_TOLERANCE_S)
+        return low, max(policy.max_wait_s, retry_after_s) + CLOCK_TOLERANCE_S
+    nominal = policy.backoff.nominal(retry)
+    low = max(
+        0.0, min(policy.min_wait_s, nominal) * (1 - policy.backoff.jitter_ratio) - CLOCK_TOLERANCE_S
+    )
+    return low, policy.max_wait_s + CLOCK_TOLERANCE_S

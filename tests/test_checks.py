@@ -1,0 +1,307 @@
+"""The checks on hand-built journals: each passes the behaviour it names and fails its opposite."""
+
+from __future__ import annotations
+
+import pytest
+
+from faultproof.contracts import default_catalogue
+from faultproof.contracts.checks import CHECK_IDS, REGISTRY, CheckContext, check, run_check
+from faultproof.contracts.policy import Backoff, ClientPolicy
+from faultproof.contracts.schemas import load_schema
+from faultproof.contracts.timing import CLOCK_TOLERANCE_S, expected_wait
+from faultproof.contracts.verdict import Outcome
+
+
+def journal(*answers, start: float = 1000.0, gaps=None):
+    """Entries for answers [(status, scenario, retry_after_s, headers?)], spaced by ``gaps``."""
+    entries, t = [], start
+    for index, answer in enumerate(answers):
+        status, scenario, retry_after = answer[:3]
+        headers = answer[3] if len(answer) > 3 else {"X-Api-Key": "[redacted:aaaa]"}
+        entries.append(
+            {
+                "seq": index + 1,
+                "received_at": t,
+                "responded_at": t + 0.01,
+                "method": "GET",
+                "path": "/api/v1/products/42",
+                "status": status,
+                "scenario": scenario,
+                "retry_after_s": retry_after,
+                "headers": headers,
+            }
+        )
+        t += 0.01 + (gaps[index] if gaps and index < len(gaps) else 0.0)
+    return entries
+
+
+def ctx(scenario_id, entries, outcome=None, **kwargs):
+    c = default_catalogue()
+    scenario = c.scenario(scenario_id)
+    provider = c.provider(kwargs.pop("provider", scenario.provider or "alana"))
+    operation = kwargs.pop("operation", provider.operation_for(scenario))
+    return CheckContext(scenario, provider, operation, entries, outcome, **kwargs)
+
+
+RATE = Outcome(
+    ok=False, status=429, code="RATE_001", message="Rate limit exceeded", request_id="req_abc123"
+)
+OK = Outcome(ok=True, status=200, data={"id": "42"})
+
+
+def verdict(check_id, context):
+    return run_check(check_id, context).verdict
+
+
+def test_registry_is_exactly_design_and_the_catalogue_schema():
+    schema_ids = set(
+        load_schema("_catalogue")["$defs"]["scenario"]["properties"]["checks"]["items"]["enum"]
+    )
+    assert set(REGISTRY) == set(CHECK_IDS) == schema_ids
+
+
+def test_registration_refuses_unknown_duplicate_and_bad_shape():
+    with pytest.raises(TypeError, match=r"not a DESIGN\.md check id"):
+        check("honors_retry_after", "recovery")(lambda ctx: ("pass", ""))
+    with pytest.raises(TypeError, match="twice"):
+        check("recovers", "recovery")(lambda ctx: ("pass", ""))
+    with pytest.raises(TypeError, match="named ctx"):
+        check("recovers", "recovery")(lambda context, extra: ("pass", ""))
+
+
+def test_a_check_that_raises_is_a_loud_failure():
+    broken = CheckContext(None, None, None, [None], Outcome(ok=True))  # type: ignore[arg-type, list-item]
+    result = run_check("recovers", broken)
+    assert result.verdict == "fail"
+    assert result.detail.startswith("the check itself failed: AttributeError")
+
+
+def test_parses_envelope():
+    served = journal((429, "alana.RATE_001", 1.0))
+    assert verdict("parses_envelope", ctx("alana.RATE_001", served, RATE)) == "pass"
+    wrong = Outcome(ok=False, status=429, code=None, message="HTTP 429")
+    detail = run_check("parses_envelope", ctx("alana.RATE_001", served, wrong)).detail
+    assert "reported code None" in detail and "'RATE_001'" in detail
+    lost_id = Outcome(ok=False, status=429, code="RATE_001", message="Rate limit exceeded")
+    assert (
+        "request id" in run_check("parses_envelope", ctx("alana.RATE_001", served, lost_id)).detail
+    )
+    assert verdict("parses_envelope", ctx("alana.RATE_001", served, OK)) == "fail"
+    assert (
+        verdict("parses_envelope", ctx("ainative.internal_server_error_plain", served, OK))
+        == "skip"
+    )
+
+
+def test_parses_ainative_list_detail_and_alloy_string_code():
+    c = default_catalogue()
+    v = c.scenario("ainative.validation_error_email")
+    outcome = Outcome(ok=False, status=422, message="value is not a valid email address")
+    assert verdict("parses_envelope", ctx(v.id, journal((422, v.id, None)), outcome)) == "pass"
+    misread = Outcome(ok=False, status=422, message="[{'loc': ['body', 'email'], ...}]")
+    assert verdict("parses_envelope", ctx(v.id, journal((422, v.id, None)), misread)) == "fail"
+    a = c.scenario("alloy.CREDENTIAL_NOT_FOUND")
+    good = Outcome(ok=False, status=404, code="CREDENTIAL_NOT_FOUND", message=a.message)
+    assert verdict("parses_envelope", ctx(a.id, journal((404, a.id, None)), good)) == "pass"
+
+
+def test_stops_on_non_retryable():
+    once = journal((404, "alana.DATA_001", None))
+    thrice = journal(*[(404, "alana.DATA_001", None)] * 3)
+    assert verdict("stops_on_non_retryable", ctx("alana.DATA_001", once)) == "pass"
+    result = run_check("stops_on_non_retryable", ctx("alana.DATA_001", thrice))
+    assert result.verdict == "fail" and "sent 3 requests" in result.detail
+
+
+def test_retries_retryable():
+    assert (
+        verdict(
+            "retries_retryable",
+            ctx("alana.SERVER_002", journal((503, "alana.SERVER_002", None), (200, None, None))),
+        )
+        == "pass"
+    )
+    assert (
+        verdict(
+            "retries_retryable", ctx("alana.SERVER_002", journal((503, "alana.SERVER_002", None)))
+        )
+        == "fail"
+    )
+
+
+@pytest.mark.parametrize(
+    ("gap", "expected"),
+    [(1.0, "pass"), (1.0 - CLOCK_TOLERANCE_S / 2, "pass"), (0.12, "fail"), (5.0, "pass")],
+)
+def test_honours_retry_after(gap, expected):
+    entries = journal((429, "alana.RATE_001", 1.0), (200, None, None), gaps=[gap])
+    result = run_check("honours_retry_after", ctx("alana.RATE_001", entries, OK))
+    assert result.verdict == expected
+    if expected == "fail":
+        assert result.detail == "retried 0.12 s after a 429 that asked for 1 s"
+
+
+def test_honours_retry_after_skips_without_header_and_fails_without_retry():
+    assert (
+        verdict(
+            "honours_retry_after",
+            ctx("alana.SERVER_002", journal((503, None, None), (200, None, None))),
+        )
+        == "skip"
+    )
+    assert (
+        verdict(
+            "honours_retry_after",
+            ctx("alana.RATE_001", journal((429, "alana.RATE_001", 1.0)), RATE),
+        )
+        == "fail"
+    )
+
+
+def test_caps_retry_after():
+    huge = journal((429, "airbyte.rate_limited_long_wait", 120.0))
+    assert verdict("caps_retry_after", ctx("airbyte.rate_limited_long_wait", huge, RATE)) == "pass"
+    capped = journal((429, "x", 120.0), (429, "x", 120.0), gaps=[60.0])
+    assert (
+        verdict("caps_retry_after", ctx("airbyte.rate_limited_long_wait", capped, RATE)) == "pass"
+    )
+    slept = journal((429, "x", 120.0), (429, "x", 120.0), gaps=[119.0])
+    assert (
+        "caps waits at 60 s"
+        in run_check("caps_retry_after", ctx("airbyte.rate_limited_long_wait", slept, RATE)).detail
+    )
+    assert (
+        verdict(
+            "caps_retry_after",
+            ctx("airbyte.rate_limited_long_wait", huge, None, killed=True, time_limit_s=10),
+        )
+        == "fail"
+    )
+
+
+def test_bounded_attempts():
+    policy_max = default_catalogue().provider("alana").policy.max_attempts
+    within = journal(*[(503, "alana.SERVER_002", None)] * policy_max)
+    beyond = journal(*[(503, "alana.SERVER_002", None)] * (policy_max + 3))
+    assert verdict("bounded_attempts", ctx("alana.SERVER_002", within)) == "pass"
+    assert (
+        f"at most {policy_max}"
+        in run_check("bounded_attempts", ctx("alana.SERVER_002", beyond)).detail
+    )
+    assert verdict("bounded_attempts", ctx("alana.SERVER_002", within[:2], killed=True)) == "fail"
+
+
+def test_backs_off():
+    good = journal(*[(503, "alana.SERVER_002", None)] * 4, gaps=[1.0, 2.0, 4.0])
+    assert verdict("backs_off", ctx("alana.SERVER_002", good)) == "pass"
+    storm = journal(*[(503, "alana.SERVER_002", None)] * 4, gaps=[0.01, 0.01, 0.01])
+    assert (
+        "the policy asks at least" in run_check("backs_off", ctx("alana.SERVER_002", storm)).detail
+    )
+    shrinking = journal(*[(503, "alana.SERVER_002", None)] * 3, gaps=[4.0, 1.0])
+    assert "shrank" in run_check("backs_off", ctx("alana.SERVER_002", shrinking)).detail
+    assert verdict("backs_off", ctx("alana.SERVER_002", journal((503, None, None)))) == "skip"
+
+
+def test_times_out():
+    hung = journal((None, "fault.hang", None))
+    timed_out = Outcome(ok=False, status=None, transport="timeout")
+    assert (
+        verdict(
+            "times_out",
+            ctx("fault.hang", hung, timed_out, provider="alana", elapsed_s=3.0, time_limit_s=5),
+        )
+        == "pass"
+    )
+    assert (
+        verdict("times_out", ctx("fault.hang", hung, None, provider="alana", killed=True)) == "fail"
+    )
+    assert (
+        verdict(
+            "times_out",
+            ctx("fault.hang", hung, timed_out, provider="alana", elapsed_s=9.0, time_limit_s=5),
+        )
+        == "fail"
+    )
+
+
+def test_detects_stream_error():
+    stream = journal((200, "alana.STREAM_ERROR", None))
+    good = Outcome(
+        ok=False, status=200, code="STREAM_ERROR", message="Upstream catalog service unavailable"
+    )
+    assert verdict("detects_stream_error", ctx("alana.STREAM_ERROR", stream, good)) == "pass"
+    assert (
+        "partial stream"
+        in run_check("detects_stream_error", ctx("alana.STREAM_ERROR", stream, OK)).detail
+    )
+
+
+def test_refreshes_token():
+    old = {"Authorization": "Bearer [redacted:0000aaaa]"}
+    new = {"Authorization": "Bearer [redacted:1111bbbb]"}
+    refreshed = journal(
+        (401, "ainative.token_expired", None, old), (200, None, None, old), (200, None, None, new)
+    )
+    assert verdict("refreshes_token", ctx("ainative.token_expired", refreshed, OK)) == "pass"
+    same = journal((401, "ainative.token_expired", None, old), (401, None, None, old))
+    assert (
+        "same credential"
+        in run_check("refreshes_token", ctx("ainative.token_expired", same, OK)).detail
+    )
+    gave_up = journal((401, "ainative.token_expired", None, old))
+    assert verdict("refreshes_token", ctx("ainative.token_expired", gave_up, None)) == "fail"
+
+
+def test_handles_non_json():
+    bad = journal((502, "fault.html_502", None))
+    assert (
+        verdict(
+            "handles_non_json",
+            ctx("fault.html_502", bad, Outcome(ok=False, status=502), provider="alana"),
+        )
+        == "pass"
+    )
+    assert verdict("handles_non_json", ctx("fault.html_502", bad, None, provider="alana")) == "fail"
+    assert (
+        verdict("handles_non_json", ctx("fault.malformed_json", bad, OK, provider="alana"))
+        == "fail"
+    )
+
+
+def test_recovers():
+    fine = journal((503, "alana.SERVER_002", None), (200, None, None))
+    assert verdict("recovers", ctx("alana.SERVER_002", fine, OK)) == "pass"
+    assert verdict("recovers", ctx("alana.SERVER_002", fine[:1], RATE)) == "fail"
+
+
+def test_safe_retries():
+    c = default_catalogue()
+    create = c.provider("alana").operations["create_product"]
+    repeated = journal((500, "alana.SERVER_001_on_create", None), (201, None, None))
+    for entry in repeated:
+        entry["method"], entry["path"] = "POST", "/api/v1/products"
+    assert (
+        "may have been processed"
+        in run_check(
+            "safe_retries", ctx("alana.SERVER_001_on_create", repeated, operation=create)
+        ).detail
+    )
+    assert (
+        verdict("safe_retries", ctx("alana.SERVER_001_on_create", repeated[:1], operation=create))
+        == "pass"
+    )
+    after_429 = journal((429, "alana.RATE_001", 1.0), (201, None, None), gaps=[1.0])
+    for entry in after_429:
+        entry["method"], entry["path"] = "POST", "/api/v1/products"
+    assert verdict("safe_retries", ctx("alana.RATE_001", after_429, operation=create)) == "pass"
+    assert verdict("safe_retries", ctx("alana.SERVER_002", repeated)) == "skip"
+
+
+def test_expected_wait_is_pure_and_bounded():
+    policy = ClientPolicy(
+        frozenset({503}), 5, 0.5, 60.0, Backoff(1.0, 2.0, 30.0, 0.1), (), 30.0, {}
+    )
+    assert expected_wait(1, policy) == pytest.approx((0.45 - CLOCK_TOLERANCE_S, 60.05))
+    assert expected_wait(3, policy, retry_after_s=2.0) == pytest.approx((1.95, 60.05))
+    assert expected_wait(1, policy, retry_after_s=120.0)[1] == pytest.approx(120.05)
