@@ -161,8 +161,15 @@ def parses_envelope(ctx: CheckContext) -> Finding:
 
 @check("stops_on_non_retryable", "persistent")
 def stops_on_non_retryable(ctx: CheckContext) -> Finding:
-    """A non-retryable answer is not sent again."""
-    count = len(ctx.entries)
+    """A non-retryable answer is not sent again (a refresh call to another path is no repeat)."""
+    if not ctx.entries:
+        return "fail", "sent no request at all"
+    first = ctx.entries[0]
+    count = sum(
+        1
+        for e in ctx.entries
+        if (e.get("method"), e.get("path")) == (first.get("method"), first.get("path"))
+    )
     if count == 1:
         return "pass", f"stopped after one {_what(ctx)}"
     return "fail", f"sent {count} requests after a non-retryable {_what(ctx)}"
