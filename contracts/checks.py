@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from .catalogue import Provider
 from .scenario import Operation, Scenario
-from .timing import CLOCK_TOLERANCE_S, expected_wait
+from .timing import CLOCK_TOLERANCE_S, START_TOLERANCE_S, expected_wait
 from .verdict import CheckResult, Outcome, Verdict
 
 Mode = Literal["recovery", "persistent"]
@@ -275,7 +275,7 @@ def times_out(ctx: CheckContext) -> Finding:
         return "fail", f"never gave up: still waiting when stopped at {ctx.time_limit_s:g} s"
     if ctx.outcome.ok:
         return "fail", "reported success although no complete answer ever came"
-    if ctx.elapsed_s > ctx.time_limit_s + CLOCK_TOLERANCE_S:
+    if ctx.elapsed_s > ctx.time_limit_s + START_TOLERANCE_S:
         return (
             "fail",
             f"gave up after {ctx.elapsed_s:.1f} s; the run allowed {ctx.time_limit_s:g} s",

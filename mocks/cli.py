@@ -267,6 +267,77 @@ def openapi(provider: str, server_url: str) -> None:
     )
 
 
+@cli.command()
+@click.option(
+    "--client-cmd", metavar="CMD", help="A shell command speaking the subprocess protocol."
+)
+@click.option(
+    "--client-py", metavar="MODULE:FUNCTION", help="A Python callable client(base_url, operation)."
+)
+@click.option(
+    "--provider", "providers", multiple=True, metavar="P", help="Only this provider (repeatable)."
+)
+@click.option(
+    "--scenario",
+    "patterns",
+    multiple=True,
+    metavar="GLOB",
+    help="Only scenarios matching (repeatable).",
+)
+@click.option("--mock-url", metavar="URL", help="A running mock; without it one starts in-process.")
+@click.option(
+    "--workers", default=16, show_default=True, type=click.IntRange(1, 256), help="Runs at once."
+)
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here."
+)
+@click.option(
+    "--junit", "junit_path", type=click.Path(dir_okay=False), help="Write JUnit XML here."
+)
+@click.option(
+    "--markdown", "markdown_path", type=click.Path(dir_okay=False), help="Write Markdown here."
+)
+@click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report here."
+)
+def run(
+    client_cmd: str | None,
+    client_py: str | None,
+    providers: tuple[str, ...],
+    patterns: tuple[str, ...],
+    mock_url: str | None,
+    workers: int,
+    json_path: str | None,
+    junit_path: str | None,
+    markdown_path: str | None,
+    html_path: str | None,
+) -> None:
+    """Grade a client against every documented failure; exit 0 all passed, 1 a check failed."""
+    from .run_command import run_client
+
+    if bool(client_cmd) == bool(client_py):
+        raise click.UsageError(
+            "give exactly one of --client-cmd CMD or --client-py MODULE:FUNCTION"
+        )
+    for provider in providers:
+        _provider_id(provider)
+    passed = run_client(
+        client_cmd=client_cmd,
+        client_py=client_py,
+        providers=providers,
+        patterns=patterns,
+        mock_url=mock_url,
+        workers=workers,
+        outputs={
+            "json": json_path,
+            "junit": junit_path,
+            "markdown": markdown_path,
+            "html": html_path,
+        },
+    )
+    sys.exit(0 if passed else 1)
+
+
 def main() -> None:
     """Console-script entry point: tool errors become a message and exit status 2."""
     try:

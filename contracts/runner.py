@@ -1,0 +1,284 @@
+"""Driving a client through the catalogue against a running mock, and grading it.
+
+Each scenario needs one or two runs, by the checks it lists: a ``recovery`` run (the scenario's
+answer a few times, then normal answers) and a ``persistent`` run (its answer for every
+request). Each run gets a fresh session whose plan matches every request, so an SDK that
+calls its own paths is graded all the same; the runner passes small parameters (a one-second
+Retry-After, short drips) so a full catalogue costs about as long as its slowest run. Runs go
+in parallel. The mock is reached over HTTP only: no Flask here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .adapters import Client, ClientRun
+from .catalogue import Catalogue, Provider
+from .checks import REGISTRY, CheckContext, Mode, run_check
+from .errors import FaultproofError, UnknownIdError
+from .scenario import Scenario
+from .verdict import RunReport, ScenarioResult, TimelineEntry
+
+#: Seconds given to a client facing a hang or a drip before it must have given up.
+FAULT_LIMIT_S = 4.0
+#: Slack over the waits a well-behaved client needs, for start-up and scheduling.
+SLACK_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """One client run for one scenario on one provider."""
+
+    scenario: Scenario
+    provider: Provider
+    mode: Mode
+    failures: int
+    params: dict[str, Any]
+    time_limit_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """A finished run: what the client did, what the mock saw."""
+
+    spec: RunSpec
+    run: ClientRun
+    entries: list[dict[str, Any]]
+    error: str | None = None
+
+
+class MockControl:
+    """The mock's control plane, as the runner uses it."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(base_url=self.url + "/__faultproof", headers=headers, timeout=30)
+
+    def check(self) -> None:
+        try:
+            self.http.get("/health").raise_for_status()
+        except httpx.HTTPError as exc:
+            raise FaultproofError(f"no faultproof mock answers at {self.url}: {exc}") from None
+
+    def session(self, plan: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        created = self.http.post("/sessions").raise_for_status().json()
+        answer = self.http.put(f"/sessions/{created['id']}/plan", json=plan)
+        if answer.status_code != 200:
+            raise FaultproofError(f"the mock refused the plan {plan}: {answer.text}")
+        return created["id"], created["base_urls"]
+
+    def journal(self, session_id: str) -> list[dict[str, Any]]:
+        data = self.http.get(f"/sessions/{session_id}/journal").raise_for_status().json()
+        return [e for e in data["entries"] if e.get("direction") != "outbound"]
+
+    def end(self, session_id: str) -> None:
+        self.http.delete(f"/sessions/{session_id}")
+
+
+def _modes(scenario: Scenario) -> list[Mode]:
+    wanted = {REGISTRY[c].mode for c in scenario.checks}
+    return [m for m in ("persistent", "recovery") if m in wanted]  # type: ignore[misc]
+
+
+def small_params(scenario: Scenario, provider: Provider, mode: Mode) -> dict[str, Any]:
+    """Parameters that keep a run short without changing what it tests."""
+    params: dict[str, Any] = {}
+    ceiling = provider.policy.max_wait_s
+    if "retry_after" in scenario.params:
+        default = scenario.params["retry_after"]
+        huge = "caps_retry_after" in scenario.checks
+        params["retry_after"] = max(default, math.floor(ceiling) * 2) if huge else 1
+    if scenario.fault == "hang":
+        params["max_s"] = FAULT_LIMIT_S + 10
+    if scenario.fault == "slow_drip":
+        params.update(interval_s=0.5, chunk_bytes=1)
+    if scenario.fault == "delay":
+        params["delay_s"] = 0.5
+    return {k: v for k, v in params.items() if k in scenario.params}
+
+
+def time_limit(scenario: Scenario, provider: Provider, mode: Mode, params: dict[str, Any]) -> float:
+    """The time a well-behaved client needs for this run, plus slack."""
+    if scenario.fault in ("hang", "slow_drip"):
+        return FAULT_LIMIT_S
+    policy = provider.policy
+    if "caps_retry_after" in scenario.checks:
+        return policy.max_wait_s + SLACK_S
+    retries = policy.max_attempts - 1 if mode == "persistent" else min(2, policy.max_attempts - 1)
+    named = float(params.get("retry_after", 0))
+    waits = sum(
+        max(named, policy.backoff.nominal(n) * (1 + policy.backoff.jitter_ratio), policy.min_wait_s)
+        for n in range(1, retries + 1)
+    )
+    return min(waits, 120.0) + SLACK_S
+
+
+def plan_runs(scenario: Scenario, provider: Provider) -> list[RunSpec]:
+    """The runs a scenario needs on a provider."""
+    specs = []
+    for mode in _modes(scenario):
+        params = small_params(scenario, provider, mode)
+        failures = (
+            1 if "refreshes_token" in scenario.checks else min(2, provider.policy.max_attempts - 1)
+        )
+        specs.append(
+            RunSpec(
+                scenario,
+                provider,
+                mode,
+                max(1, failures),
+                params,
+                time_limit(scenario, provider, mode, params),
+            )
+        )
+    return specs
+
+
+def select(
+    catalogue: Catalogue, providers: Sequence[str] = (), patterns: Sequence[str] = ()
+) -> list[tuple[Scenario, Provider]]:
+    """(scenario, provider) pairs: provider scenarios, and each generic fault per provider."""
+    chosen = (
+        [catalogue.provider(p) for p in providers]
+        if providers
+        else list(catalogue.providers.values())
+    )
+    pairs = [(s, p) for p in chosen for s in p.scenarios.values()]
+    pairs += [(f, p) for p in chosen for f in catalogue.faults.values()]
+    pairs = [(s, p) for s, p in pairs if s.checks and s.kind != "webhook"]
+    if patterns:
+        matched = [(s, p) for s, p in pairs if any(fnmatch.fnmatchcase(s.id, g) for g in patterns)]
+        if not matched:
+            raise UnknownIdError(
+                "scenario pattern", ", ".join(patterns), sorted({s.id for s, _ in pairs})
+            )
+        pairs = matched
+    return pairs
+
+
+def _execute(spec: RunSpec, client: Client, control: MockControl) -> Graded:
+    step = {"scenario": spec.scenario.id, "params": spec.params}
+    after = "ok" if spec.mode == "recovery" else "repeat_last"
+    try:
+        session_id, base_urls = control.session({"steps": [step] * spec.failures, "after": after})
+    except (httpx.HTTPError, FaultproofError) as exc:
+        return Graded(spec, ClientRun(None, 0.0, error=str(exc)), [], error=f"mock: {exc}")
+    try:
+        operation = spec.provider.operation_for(spec.scenario)
+        run = client(base_urls[spec.provider.id], spec.provider.id, operation, spec.time_limit_s)
+        entries = control.journal(session_id)
+    except (httpx.HTTPError, FaultproofError) as exc:
+        return Graded(spec, ClientRun(None, 0.0, error=str(exc)), [], error=f"mock: {exc}")
+    finally:
+        with suppress(httpx.HTTPError):
+            control.end(session_id)
+    return Graded(spec, run, sorted(entries, key=lambda e: e["seq"]))
+
+
+def _timeline(entries: list[dict[str, Any]]) -> tuple[TimelineEntry, ...]:
+    if not entries:
+        return ()
+    start = float(entries[0]["received_at"])
+    return tuple(
+        TimelineEntry(
+            float(e["received_at"]) - start,
+            e["method"],
+            e["path"],
+            e["status"],
+            e.get("scenario"),
+            float(e["responded_at"]) - float(e["received_at"]),
+        )
+        for e in entries
+    )
+
+
+def grade(scenario: Scenario, provider: Provider, runs: list[Graded]) -> ScenarioResult:
+    """Every check of the scenario, each on the run of its mode."""
+    by_mode = {g.spec.mode: g for g in runs}
+    results = []
+    for check_id in scenario.checks:
+        graded = by_mode[REGISTRY[check_id].mode]
+        ctx = CheckContext(
+            scenario,
+            provider,
+            provider.operation_for(scenario),
+            graded.entries,
+            graded.run.outcome,
+            graded.run.elapsed_s,
+            graded.spec.time_limit_s,
+            graded.run.killed,
+            graded.spec.failures,
+        )
+        results.append(run_check(check_id, ctx))
+    main = by_mode.get("persistent") or by_mode["recovery"]
+    errors = [g.error for g in runs if g.error]
+    crash = next((g.run.error for g in runs if g.run.error and not g.run.killed), None)
+    return ScenarioResult(
+        scenario=scenario.id,
+        provider=provider.id,
+        checks=tuple(results),
+        timeline=_timeline(main.entries),
+        outcome=main.run.outcome,
+        duration_s=max(g.run.elapsed_s for g in runs),
+        error=errors[0] if errors else (f"client: {crash}" if crash else None),
+        stdout_tail=main.run.output_tail,
+    )
+
+
+@dataclass
+class Runner:
+    """A client, a mock, and how many runs go at once."""
+
+    client: Client
+    control: MockControl
+    catalogue: Catalogue
+    workers: int = 16
+    on_result: Callable[[ScenarioResult], None] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def run(self, pairs: Iterable[tuple[Scenario, Provider]]) -> RunReport:
+        """Run and grade every pair; results come back in catalogue order."""
+        self.control.check()
+        pairs = list(pairs)
+        specs = [(index, spec) for index, (s, p) in enumerate(pairs) for spec in plan_runs(s, p)]
+        started, wall = time.time(), time.monotonic()
+        done: dict[int, list[Graded]] = {i: [] for i in range(len(pairs))}
+        needed = {i: len(plan_runs(s, p)) for i, (s, p) in enumerate(pairs)}
+        results: dict[int, ScenarioResult] = {}
+        # Longest runs first, so the wall time is about the slowest run, not the sum.
+        ordered = sorted(specs, key=lambda item: -item[1].time_limit_s)
+        with ThreadPoolExecutor(
+            max_workers=max(1, self.workers), thread_name_prefix="faultproof-run"
+        ) as pool:
+            futures = {
+                pool.submit(_execute, spec, self.client, self.control): index
+                for index, spec in ordered
+            }
+            for future in as_completed(futures):
+                index = futures[future]
+                done[index].append(future.result())
+                if len(done[index]) == needed[index]:
+                    scenario, provider = pairs[index]
+                    results[index] = grade(scenario, provider, done[index])
+                    if self.on_result:
+                        self.on_result(results[index])
+        return RunReport(
+            self.client.name,
+            time.monotonic() - wall,
+            tuple(results[i] for i in sorted(results)),
+            started,
+            {**self.meta, "mock": self.control.url, "workers": self.workers},
+        )
+
+
+__all__ = ["MockControl", "RunSpec", "Runner", "grade", "plan_runs", "select"]
