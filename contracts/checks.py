@@ -239,7 +239,7 @@ def bounded_attempts(ctx: CheckContext) -> Finding:
     if count <= limit:
         return (
             "pass",
-            f"{count} attempts against failures that never ended; the policy allows {limit}",
+            f"{count} attempt(s) against failures that never ended; the policy allows {limit}",
         )
     return "fail", f"sent {count} requests; the policy allows at most {limit}"
 

@@ -46,8 +46,8 @@ def _progress(total: int) -> tuple[object | None, callable]:  # type: ignore[val
 def _summary(report: RunReport) -> str:
     s = report.summary
     lines = [
-        f"{s['scenarios']} scenarios: {s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped "
-        f"in {report.duration_s:.1f} s"
+        f"{s['scenarios']} scenarios: {s['passed']} passed, {s['failed']} failed, "
+        f"{s['skipped']} skipped in {report.duration_s:.1f} s"
     ]
     for result in report.results:
         for check in result.checks:
