@@ -72,5 +72,7 @@ def test_wheel_maps_folders_onto_faultproof(tmp_path):
         "faultproof/contracts/providers/alana.yaml",
         "faultproof/contracts/schemas/_catalogue.json",
         "faultproof/mocks/cli.py",
+        "faultproof/mocks/providers/alana.py",
+        "faultproof/contracts/reports/html.py",
     ):
         assert needed in names
