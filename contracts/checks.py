@@ -210,6 +210,12 @@ def caps_retry_after(ctx: CheckContext) -> Finding:
     """A wait longer than the policy allows is capped, or surfaced as an error."""
     ceiling = ctx.provider.policy.max_wait_s
     for entry, gap in _gaps(ctx.entries):
+        asked = entry.get("retry_after_s")
+        if asked is not None and gap < min(float(asked), ceiling) - CLOCK_TOLERANCE_S:
+            return "fail", (
+                f"retried {gap:.2f} s after a {_status(entry)} that asked for {float(asked):g} s: "
+                f"capping means waiting the cap ({ceiling:g} s), not ignoring the wait"
+            )
         if gap > ceiling + CLOCK_TOLERANCE_S:
             return (
                 "fail",
@@ -314,14 +320,23 @@ def refreshes_token(ctx: CheckContext) -> Finding:
     first = refused[0]
     old = _credential(ctx.entries[first])
     later = ctx.entries[first + 1 :]
-    retried = [
-        e for e in later if e.get("method") == ctx.operation.method and _credential(e) != old
-    ]
     if not later:
         return "fail", f"stopped after a {_what(ctx)} instead of refreshing its credential"
-    if not retried:
-        return "fail", f"retried with the same credential after a {_what(ctx)}"
-    return "pass", f"refreshed its credential and retried ({len(later)} requests after the 401)"
+    refused_at = (ctx.entries[first].get("method"), ctx.entries[first].get("path"))
+    repeated = any((e.get("method"), e.get("path")) == refused_at for e in later)
+    asked = any((e.get("method"), e.get("path")) != refused_at for e in later)
+    renewed = any(e.get("method") == ctx.operation.method and _credential(e) != old for e in later)
+    if renewed:
+        return "pass", f"retried with a new credential ({len(later)} requests after the 401)"
+    if asked and repeated:
+        return (
+            "pass",
+            "asked for a fresh credential, then retried (the provider gave back the same)",
+        )
+    return (
+        "fail",
+        f"retried with the same credential after a {_what(ctx)}, without asking for a new one",
+    )
 
 
 @check("handles_non_json", "persistent")

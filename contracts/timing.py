@@ -35,8 +35,6 @@ def expected_wait(
     if retry_after_s is not None:
         low = max(0.0, retry_after_s - CLOCK_TOLERANCE_S)
         return low, max(policy.max_wait_s, retry_after_s) + CLOCK_TOLERANCE_S
-    nominal = policy.backoff.nominal(retry)
-    low = max(
-        0.0, min(policy.min_wait_s, nominal) * (1 - policy.backoff.jitter_ratio) - CLOCK_TOLERANCE_S
-    )
+    jittered = policy.backoff.nominal(retry) * (1 - policy.backoff.jitter_ratio)
+    low = max(0.0, max(policy.min_wait_s, jittered) - CLOCK_TOLERANCE_S)
     return low, policy.max_wait_s + CLOCK_TOLERANCE_S

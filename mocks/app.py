@@ -176,6 +176,7 @@ def _record(surface: Surface, response: Response, status: int | None) -> None:
             status=status,
             scenario=scenario if scenario and "." in scenario else None,
             response_headers=response.headers,
+            response_body=None if response.is_streamed else response.get_data(),
             redact_path=surface.redact_path,
         ),
         cfg.journal_limit,

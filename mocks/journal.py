@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
 from werkzeug.datastructures import Headers
 
 from faultproof.contracts import parse_retry_after
@@ -53,6 +54,32 @@ def body_text(raw: bytes) -> str | None:
     return text + (f"... [{len(raw) - BODY_LIMIT} more bytes]" if len(raw) > BODY_LIMIT else "")
 
 
+def named_wait(headers: Mapping[str, str] | Headers, body: bytes | None, at: float) -> float | None:
+    """The wait an answer asked for, wherever it said it (DESIGN.md's wait sources, in order).
+
+    ``Retry-After`` (seconds or HTTP-date), else a numeric ``retry_after`` in a JSON body
+    (AINative), else ``X-RateLimit-Reset`` epoch seconds when ``X-RateLimit-Remaining`` is 0
+    (Alana's rate-limit headers, which every answer carries).
+    """
+    header = headers.get("Retry-After")
+    if header:
+        return parse_retry_after(header, now=at).seconds
+    if body and body[:1] == b"{" and b"retry_after" in body:
+        try:
+            value = orjson.loads(body).get("retry_after")
+        except (orjson.JSONDecodeError, AttributeError):
+            value = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            return float(value)
+    reset, remaining = headers.get("X-RateLimit-Reset"), headers.get("X-RateLimit-Remaining")
+    if reset and remaining == "0":
+        try:
+            return max(0.0, float(reset) - at)
+        except ValueError:
+            return None
+    return None
+
+
 def entry(
     *,
     provider: str,
@@ -66,10 +93,10 @@ def entry(
     status: int | None,
     scenario: str | None,
     response_headers: Mapping[str, str] | Headers,
+    response_body: bytes | None = None,
     redact_path: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
     """A journal entry for one request and what it got."""
-    retry_after = response_headers.get("Retry-After")
     return {
         "received_at": received_at,
         "responded_at": responded_at,
@@ -81,7 +108,5 @@ def entry(
         "body": body_text(body),
         "status": status,
         "scenario": scenario,
-        "retry_after_s": parse_retry_after(retry_after, now=responded_at).seconds
-        if retry_after
-        else None,
+        "retry_after_s": named_wait(response_headers, response_body, responded_at),
     }

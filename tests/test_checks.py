@@ -198,7 +198,7 @@ def test_backs_off():
     assert (
         "the policy asks at least" in run_check("backs_off", ctx("alana.SERVER_002", storm)).detail
     )
-    shrinking = journal(*[(503, "alana.SERVER_002", None)] * 3, gaps=[4.0, 1.0])
+    shrinking = journal(*[(503, "alana.SERVER_002", None)] * 3, gaps=[4.0, 2.5])
     assert "shrank" in run_check("backs_off", ctx("alana.SERVER_002", shrinking)).detail
     assert verdict("backs_off", ctx("alana.SERVER_002", journal((503, None, None)))) == "skip"
 
@@ -302,6 +302,29 @@ def test_expected_wait_is_pure_and_bounded():
     policy = ClientPolicy(
         frozenset({503}), 5, 0.5, 60.0, Backoff(1.0, 2.0, 30.0, 0.1), (), 30.0, {}
     )
-    assert expected_wait(1, policy) == pytest.approx((0.45 - CLOCK_TOLERANCE_S, 60.05))
+    assert expected_wait(1, policy) == pytest.approx((0.9 - CLOCK_TOLERANCE_S, 60.05))
+    assert expected_wait(3, policy) == pytest.approx((3.6 - CLOCK_TOLERANCE_S, 60.05))
     assert expected_wait(3, policy, retry_after_s=2.0) == pytest.approx((1.95, 60.05))
     assert expected_wait(1, policy, retry_after_s=120.0)[1] == pytest.approx(120.05)
+
+
+def test_caps_retry_after_does_not_mean_ignoring_the_wait():
+    rushed = journal((429, "x", 120.0), (429, "x", 120.0), gaps=[0.01])
+    detail = run_check(
+        "caps_retry_after", ctx("airbyte.rate_limited_long_wait", rushed, RATE)
+    ).detail
+    assert "not ignoring the wait" in detail
+
+
+def test_refresh_that_returns_the_same_credential_still_counts():
+    auth = {"Authorization": "Bearer [redacted:0000aaaa]"}
+    entries = journal(
+        (401, "alloy.token_expired", None, auth), (200, None, None, auth), (200, None, None, auth)
+    )
+    entries[1]["path"] = "/api/servers/srv_demo"
+    assert verdict("refreshes_token", ctx("alloy.token_expired", entries, OK)) == "pass"
+
+
+def test_constant_quick_retries_do_not_count_as_backing_off():
+    constant = journal(*[(503, "alana.SERVER_002", None)] * 4, gaps=[0.5, 0.5, 0.5])
+    assert verdict("backs_off", ctx("alana.SERVER_002", constant)) == "fail"

@@ -268,3 +268,16 @@ def test_hundred_concurrent_sessions_without_cross_talk(live_session_server):
         assert [e["seq"] for e in entries] == [1, 2, 3, 4]
         assert entries[0]["retry_after_s"] == index % 7 + 1
         assert journal["dropped"] == 0
+
+
+def test_journal_reads_the_wait_wherever_the_answer_names_it(app_with, clock):
+    client = app_with().test_client()
+    sid = new_session(client)["id"]
+    client.get(
+        f"/s/{sid}/ainative/v1/auth/me",
+        headers={"Prefer": "scenario=rate_limited_body_only, retry_after=4"},
+    )
+    client.get(f"/s/{sid}{PRODUCT}", headers={**KEY, "Prefer": "scenario=SERVER_002"})
+    body_only, plain = client.get(f"/__faultproof/sessions/{sid}/journal").get_json()["entries"]
+    assert body_only["retry_after_s"] == 4.0
+    assert plain["retry_after_s"] is None
