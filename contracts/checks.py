@@ -54,6 +54,7 @@ class CheckContext:
         time_limit_s: The time the run allowed (``FAULTPROOF_TIMEOUT_S``).
         killed: Whether the runner had to stop the client at the limit.
         failures: Failure answers planned before normal ones (recovery runs).
+        params: The scenario parameters the run served (the body depends on them).
     """
 
     scenario: Scenario
@@ -65,7 +66,7 @@ class CheckContext:
     time_limit_s: float = 30.0
     killed: bool = False
     failures: int = 1
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 Finding = tuple[Verdict, str]
@@ -142,15 +143,16 @@ def parses_envelope(ctx: CheckContext) -> Finding:
         return "fail", f"reported no outcome after a {_what(ctx)}"
     if ctx.outcome.ok:
         return "fail", f"reported success after a {_what(ctx)}"
+    served = ctx.scenario.render(ctx.params, now=0).body
+    normal = ctx.provider.normal_form.apply(served)
     got = (ctx.outcome.code, ctx.outcome.message)
-    want = (ctx.scenario.code, ctx.scenario.message)
+    want = (normal.code, normal.message)
     if got != want:
         return (
             "fail",
             f"reported code {got[0]!r}, message {got[1]!r}; the body says {want[0]!r}, {want[1]!r}",
         )
-    served = ctx.scenario.render(now=0).body
-    want_id = ctx.provider.normal_form.apply(served).request_id
+    want_id = normal.request_id
     if want_id and ctx.outcome.request_id != want_id:
         return (
             "fail",

@@ -218,6 +218,7 @@ def grade(scenario: Scenario, provider: Provider, runs: list[Graded]) -> Scenari
             graded.spec.time_limit_s,
             graded.run.killed,
             graded.spec.failures,
+            graded.spec.params,
         )
         results.append(run_check(check_id, ctx))
     main = by_mode.get("persistent") or by_mode["recovery"]

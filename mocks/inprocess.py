@@ -17,10 +17,25 @@ from .app import create_app
 from .config import MockConfig
 
 
+#: What werkzeug logs when a client leaves a faulted connection: expected, not an error.
+EXPECTED_DISCONNECTS = ("Connection reset by peer", "Broken pipe", "Transport endpoint is not connected")
+
+
+class _QuietDisconnects(logging.Filter):
+    """Drops werkzeug's tracebacks for connections the mock or the client cut on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not any(marker in text for marker in EXPECTED_DISCONNECTS)
+
+
 @contextmanager
 def running_mock(config: MockConfig | None = None, host: str = "127.0.0.1") -> Iterator[str]:
     """A mock serving on ``host`` and a free port until the block ends; yields its URL."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logger = logging.getLogger("werkzeug")
+    logger.setLevel(logging.ERROR)
+    if not any(isinstance(f, _QuietDisconnects) for f in logger.filters):
+        logger.addFilter(_QuietDisconnects())
     server = make_server(host, 0, create_app(config or MockConfig()), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="faultproof-mock", daemon=True)
     thread.start()

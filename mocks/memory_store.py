@@ -102,6 +102,8 @@ class MemoryStore:
 
     def append(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
         with self._lock:
+            if session_id not in self._sessions and session_id != DEFAULT_SESSION:
+                return 0  # a request that outlived its session (a hang the client left): not kept
             record = self._get(session_id)
             record.seq += 1
             record.journal.append({**entry, "seq": record.seq})
@@ -120,8 +122,14 @@ class MemoryStore:
         self, session: str, provider: str, seed: Callable[[], dict[str, Any]]
     ) -> Iterator[dict[str, Any]]:
         with self._lock:
-            record = self._get(session)
-            lock = record.state_locks.setdefault(provider, threading.Lock())
+            try:
+                record = self._get(session)
+            except KeyError:
+                record = None
+            lock = record.state_locks.setdefault(provider, threading.Lock()) if record else None
+        if record is None or lock is None:
+            yield copy.deepcopy(seed())  # the session ended while this request ran: nothing is kept
+            return
         with lock:
             if provider not in record.states:
                 record.states[provider] = copy.deepcopy(seed())

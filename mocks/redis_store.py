@@ -20,6 +20,7 @@ import redis
 from .store import DEFAULT_SESSION, JournalPage, SessionInfo, WindowCount, window_of
 
 APPEND = """
+if redis.call('EXISTS', KEYS[4]) == 0 then return 0 end
 local seq = redis.call('INCR', KEYS[1])
 local entry = string.sub(ARGV[1], 1, -2) .. ',"seq":' .. seq .. '}'
 local n = redis.call('RPUSH', KEYS[2], entry)
@@ -133,6 +134,7 @@ class RedisStore:
             self._key(session_id, "seq"),
             self._key(session_id, "journal"),
             self._key(session_id, "dropped"),
+            self._key(session_id),
         ]
         return int(self._append(keys=keys, args=[orjson.dumps(entry), limit]))
 
@@ -160,7 +162,8 @@ class RedisStore:
             raw = self.redis.get(key)
             data = orjson.loads(raw) if raw else seed()
             yield data
-            self.redis.set(key, orjson.dumps(data))
+            if self.redis.exists(self._key(session)):  # not for a session that ended meanwhile
+                self.redis.set(key, orjson.dumps(data))
         finally:
             self._release(keys=[lock], args=[token])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -74,6 +75,9 @@ def run_client(
     catalogue = default_catalogue()
     pairs = select(catalogue, providers, patterns)
     if client_py:
+        # Like uvicorn and gunicorn: module:function specs import from the current directory.
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
         load_callable(client_py)
     client: Client = PythonClient(client_py) if client_py else SubprocessClient(client_cmd or "")
     progress, advance = _progress(len(pairs))

@@ -119,3 +119,14 @@ def test_rate_windows(store):
     assert store.peek("k", 60, now=130.0).count == 3
     assert store.hit("k", 60, now=180.0).count == 1
     assert store.hit("k", 60, now=181.0).reset_at == 240.0
+
+
+def test_a_request_that_outlives_its_session_leaves_nothing(store):
+    store.create_session("gone", "s", now=0.0)
+    store.delete_session("gone")
+    assert store.append("gone", {"status": None}, limit=10) == 0
+    with store.state("gone", "alana", lambda: {"n": 0}) as data:
+        data["n"] = 1
+    assert store.session("gone", now=1.0, ttl_s=60) is None
+    if hasattr(store, "redis"):
+        assert not list(store.redis.scan_iter(match="fp:s:gone*"))
