@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from faultproof.contracts import default_catalogue  # noqa: E402
-from faultproof.contracts.adapters import PythonClient  # noqa: E402
-from faultproof.contracts.runner import MockControl, Runner, select  # noqa: E402
-from faultproof.mocks.inprocess import running_mock  # noqa: E402
+from faultproof.contracts import default_catalogue
+from faultproof.contracts.adapters import PythonClient
+from faultproof.contracts.runner import MockControl, Runner, select
+from faultproof.mocks.inprocess import running_mock
 
 
 def main() -> None:
@@ -28,8 +28,12 @@ def main() -> None:
     options = parser.parse_args()
     catalogue = default_catalogue()
     with running_mock() as url:
-        report = Runner(PythonClient("examples.reference_client:client"), MockControl(url), catalogue,
-                        workers=options.workers).run(select(catalogue))
+        report = Runner(
+            PythonClient("examples.reference_client:client"),
+            MockControl(url),
+            catalogue,
+            workers=options.workers,
+        ).run(select(catalogue))
     slowest = max(report.results, key=lambda r: r.duration_s)
     s = report.summary
     text = (
@@ -38,7 +42,8 @@ def main() -> None:
         f"Machine: {platform.platform()}, Python {platform.python_version()}\n\n"
         "| scenarios | passed | failed | skipped | wall time | slowest scenario | ratio |\n"
         "|---|---|---|---|---|---|---|\n"
-        f"| {s['scenarios']} | {s['passed']} | {s['failed']} | {s['skipped']} | {report.duration_s:.1f} s "
+        f"| {s['scenarios']} | {s['passed']} | {s['failed']} | {s['skipped']} "
+        f"| {report.duration_s:.1f} s "
         f"| {slowest.duration_s:.1f} s ({slowest.scenario} on {slowest.provider}) "
         f"| {report.duration_s / slowest.duration_s:.2f} |\n"
     )

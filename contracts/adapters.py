@@ -49,7 +49,8 @@ class ClientRun:
 class Client(Protocol):
     """A client under test, however it is run."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def __call__(
         self, base_url: str, provider: str, operation: Operation, timeout_s: float
@@ -130,8 +131,8 @@ def load_callable(spec: str) -> Callable[..., Any]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise FaultproofError(f"cannot import {module_name!r}: {exc}") from None
-    function = getattr(module, attribute, None)
-    if not callable(function):
+    function: Callable[..., Any] | None = getattr(module, attribute, None)
+    if function is None or not callable(function):
         raise FaultproofError(f"{module_name!r} has no callable {attribute!r}")
     return function
 

@@ -87,7 +87,7 @@ class MockControl:
 
 def _modes(scenario: Scenario) -> list[Mode]:
     wanted = {REGISTRY[c].mode for c in scenario.checks}
-    return [m for m in ("persistent", "recovery") if m in wanted]  # type: ignore[misc]
+    return [m for m in ("persistent", "recovery") if m in wanted]
 
 
 def small_params(scenario: Scenario, provider: Provider, mode: Mode) -> dict[str, Any]:
@@ -222,7 +222,7 @@ def grade(scenario: Scenario, provider: Provider, runs: list[Graded]) -> Scenari
         )
         results.append(run_check(check_id, ctx))
     # The report tells one story per scenario: the recovery when the scenario is about recovering.
-    story = "recovery" if "recovers" in scenario.checks else "persistent"
+    story: Mode = "recovery" if "recovers" in scenario.checks else "persistent"
     main = by_mode.get(story) or next(iter(by_mode.values()))
     errors = [g.error for g in runs if g.error]
     crash = next((g.run.error for g in runs if g.run.error and not g.run.killed), None)

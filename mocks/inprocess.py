@@ -16,9 +16,12 @@ from werkzeug.serving import make_server
 from .app import create_app
 from .config import MockConfig
 
-
 #: What werkzeug logs when a client leaves a faulted connection: expected, not an error.
-EXPECTED_DISCONNECTS = ("Connection reset by peer", "Broken pipe", "Transport endpoint is not connected")
+EXPECTED_DISCONNECTS = (
+    "Connection reset by peer",
+    "Broken pipe",
+    "Transport endpoint is not connected",
+)
 
 
 class _QuietDisconnects(logging.Filter):
