@@ -224,6 +224,12 @@ def caps_retry_after(ctx: CheckContext) -> Finding:
                 f"waited {gap:.1f} s after a {_status(entry)}; "
                 f"the policy caps waits at {ceiling:g} s",
             )
+    if len(ctx.entries) == 1 and ctx.elapsed_s > ceiling + START_TOLERANCE_S:
+        return "fail", (
+            f"slept {ctx.elapsed_s:.1f} s on a Retry-After of "
+            f"{ctx.entries[0].get('retry_after_s')} s before giving up; "
+            f"the policy caps waits at {ceiling:g} s"
+        )
     if ctx.killed:
         asked = ctx.entries[-1].get("retry_after_s") if ctx.entries else None
         return (
@@ -239,6 +245,8 @@ def bounded_attempts(ctx: CheckContext) -> Finding:
     """However long failures last, attempts stop at the policy's maximum."""
     limit = ctx.provider.policy.max_attempts
     count = len(ctx.entries)
+    if ctx.killed and count == 0:
+        return "skip", "its first request never finished (a hang): times_out grades that"
     if ctx.killed and count <= limit:
         return (
             "fail",
@@ -267,12 +275,8 @@ def backs_off(ctx: CheckContext) -> Finding:
                 f"retried {gap:.2f} s after a {_status(entry)}; "
                 f"the policy asks at least {low:.2f} s",
             )
-    for (_, first), (entry, second) in pairwise(gaps):
-        if second < first * (1 - policy.backoff.jitter_ratio) - CLOCK_TOLERANCE_S:
-            return (
-                "fail",
-                f"waits shrank from {first:.2f} s to {second:.2f} s after a {_status(entry)}",
-            )
+    # The per-retry minimum grows with the policy's backoff, so growth needs no second test:
+    # comparing observed gaps would blame an on-time retry for following a late one.
     return "pass", "waits: " + ", ".join(f"{gap:.2f} s" for _, gap in gaps)
 
 

@@ -191,9 +191,18 @@ class _Run:
 
 
 def run(
-    base_url: str, provider_id: str, operation: Operation, timeout_s: float | None = None
+    base_url: str,
+    provider_id: str,
+    operation: Operation,
+    timeout_s: float | None = None,
+    *,
+    driver: type[_Run] = _Run,
 ) -> Outcome:
-    """Drive ``operation`` against ``base_url`` for ``provider_id`` within ``timeout_s``."""
+    """Drive ``operation`` against ``base_url`` for ``provider_id`` within ``timeout_s``.
+
+    ``driver`` is the class that makes the decisions; ``examples/broken_clients.py`` passes
+    subclasses with one behaviour changed.
+    """
     started = time.monotonic()
     provider = default_catalogue().provider(provider_id)
     if timeout_s is None:
@@ -202,7 +211,7 @@ def run(
     deadline = started + max(0.0, timeout_s - _margin(timeout_s))
     with httpx.Client(base_url=base_url.rstrip("/"), follow_redirects=False) as http:
         try:
-            return _Run(provider, operation, deadline).drive(http)
+            return driver(provider, operation, deadline).drive(http)
         except httpx.HTTPError:  # anything the attempt did not classify: no usable answer
             return Outcome(ok=False, status=None, transport="connection")
 

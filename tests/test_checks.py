@@ -198,8 +198,10 @@ def test_backs_off():
     assert (
         "the policy asks at least" in run_check("backs_off", ctx("alana.SERVER_002", storm)).detail
     )
-    shrinking = journal(*[(503, "alana.SERVER_002", None)] * 3, gaps=[4.0, 2.5])
-    assert "shrank" in run_check("backs_off", ctx("alana.SERVER_002", shrinking)).detail
+    shrinking = journal(*[(503, "alana.SERVER_002", None)] * 3, gaps=[4.0, 1.0])
+    assert (
+        "asks at least 1.75 s" in run_check("backs_off", ctx("alana.SERVER_002", shrinking)).detail
+    )
     assert verdict("backs_off", ctx("alana.SERVER_002", journal((503, None, None)))) == "skip"
 
 
@@ -328,3 +330,21 @@ def test_refresh_that_returns_the_same_credential_still_counts():
 def test_constant_quick_retries_do_not_count_as_backing_off():
     constant = journal(*[(503, "alana.SERVER_002", None)] * 4, gaps=[0.5, 0.5, 0.5])
     assert verdict("backs_off", ctx("alana.SERVER_002", constant)) == "fail"
+
+
+def test_a_late_retry_does_not_make_the_next_one_look_shrinking():
+    late = journal(*[(503, "alana.SERVER_002", None)] * 4, gaps=[1.6, 1.9, 3.7])
+    assert verdict("backs_off", ctx("alana.SERVER_002", late)) == "pass"
+
+
+def test_sleeping_past_the_cap_without_retrying_fails_caps():
+    once = journal((429, "airbyte.rate_limited_long_wait", 120.0))
+    slept = ctx("airbyte.rate_limited_long_wait", once, RATE, elapsed_s=64.0)
+    assert "slept 64.0 s" in run_check("caps_retry_after", slept).detail
+
+
+def test_a_hang_stopped_before_any_answer_is_not_a_retry_loop():
+    assert (
+        verdict("bounded_attempts", ctx("fault.hang", [], None, provider="alana", killed=True))
+        == "skip"
+    )
