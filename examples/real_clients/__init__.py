@@ -154,3 +154,26 @@ __all__ = [
     "transport",
     "url_of",
 ]
+
+
+def send_raising(
+    http: httpx.Client, base_url: str, operation: Operation, timeout_s: float | None
+) -> httpx.Response:
+    """One call that raises on an error status, for retry decorators that act on exceptions."""
+    response = httpx_send(http, base_url, operation, timeout_s)
+    response.raise_for_status()
+    return response
+
+
+def outcome_of_raising(
+    fetch: Any, base_url: str, operation: Operation, timeout_s: float | None
+) -> Outcome:
+    """Run a retry-wrapped ``send_raising``; its result or last exception as an outcome."""
+    with httpx.Client() as http:
+        try:
+            response = fetch(http, base_url, operation, timeout_s)
+        except httpx.HTTPStatusError as exc:
+            return error(base_url, exc.response.status_code, exc.response.content)
+        except httpx.HTTPError as exc:
+            return httpx_failure(exc)
+    return answer(base_url, operation, response.status_code, response.headers, response.content)

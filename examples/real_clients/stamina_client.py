@@ -17,7 +17,7 @@ import stamina
 from faultproof.contracts import Operation
 from faultproof.contracts.verdict import Outcome
 
-from . import answer, error, httpx_failure, httpx_send
+from . import outcome_of_raising, send_raising
 
 
 def retry_on_real_errors(exc: Exception) -> bool:
@@ -28,23 +28,9 @@ def retry_on_real_errors(exc: Exception) -> bool:
     return isinstance(exc, httpx.TransportError)
 
 
-@stamina.retry(on=retry_on_real_errors, attempts=3)
-def fetch(
-    http: httpx.Client, base_url: str, operation: Operation, timeout_s: float | None
-) -> httpx.Response:
-    """One call; a status error raises so that stamina sees it."""
-    response = httpx_send(http, base_url, operation, timeout_s)
-    response.raise_for_status()
-    return response
+fetch = stamina.retry(on=retry_on_real_errors, attempts=3)(send_raising)
 
 
 def client(base_url: str, operation: Operation, timeout_s: float | None = None) -> Outcome:
     """The stamina-wrapped call, its result or last exception as an outcome."""
-    with httpx.Client() as http:
-        try:
-            response = fetch(http, base_url, operation, timeout_s)
-        except httpx.HTTPStatusError as exc:
-            return error(base_url, exc.response.status_code, exc.response.content)
-        except httpx.HTTPError as exc:
-            return httpx_failure(exc)
-    return answer(base_url, operation, response.status_code, response.headers, response.content)
+    return outcome_of_raising(fetch, base_url, operation, timeout_s)

@@ -17,31 +17,16 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 from faultproof.contracts import Operation
 from faultproof.contracts.verdict import Outcome
 
-from . import answer, error, httpx_failure, httpx_send
+from . import outcome_of_raising, send_raising
 
-
-@retry(
+fetch = retry(
     retry=retry_if_exception_type((httpx.HTTPStatusError, httpx.TransportError)),
     wait=wait_exponential(multiplier=1, min=1, max=30),
     stop=stop_after_attempt(5),
     reraise=True,
-)
-def fetch(
-    http: httpx.Client, base_url: str, operation: Operation, timeout_s: float | None
-) -> httpx.Response:
-    """One call; a status error raises so that tenacity sees it."""
-    response = httpx_send(http, base_url, operation, timeout_s)
-    response.raise_for_status()
-    return response
+)(send_raising)
 
 
 def client(base_url: str, operation: Operation, timeout_s: float | None = None) -> Outcome:
     """The tenacity-wrapped call, its result or last exception as an outcome."""
-    with httpx.Client() as http:
-        try:
-            response = fetch(http, base_url, operation, timeout_s)
-        except httpx.HTTPStatusError as exc:
-            return error(base_url, exc.response.status_code, exc.response.content)
-        except httpx.HTTPError as exc:
-            return httpx_failure(exc)
-    return answer(base_url, operation, response.status_code, response.headers, response.content)
+    return outcome_of_raising(fetch, base_url, operation, timeout_s)
