@@ -245,7 +245,7 @@ class Runner:
     client: Client
     control: MockControl
     catalogue: Catalogue
-    workers: int = 16
+    workers: int = 32
     on_result: Callable[[ScenarioResult], None] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 

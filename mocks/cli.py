@@ -286,7 +286,11 @@ def openapi(provider: str, server_url: str) -> None:
 )
 @click.option("--mock-url", metavar="URL", help="A running mock; without it one starts in-process.")
 @click.option(
-    "--workers", default=16, show_default=True, type=click.IntRange(1, 256), help="Runs at once."
+    "--workers",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Runs at once (most of a run is waiting, so more than the cores).",
 )
 @click.option(
     "--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here."
