@@ -177,3 +177,16 @@ def outcome_of_raising(
         except httpx.HTTPError as exc:
             return httpx_failure(exc)
     return answer(base_url, operation, response.status_code, response.headers, response.content)
+
+
+def requests_failure(exc: Exception) -> Outcome:
+    """A requests transport exception as an outcome (requests is imported only by its users)."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.Timeout):
+        return transport("timeout")
+    if isinstance(
+        exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+    ):
+        return transport("protocol")
+    return transport("timeout" if caused_by_timeout(exc) else "connection")

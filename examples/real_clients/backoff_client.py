@@ -19,7 +19,7 @@ import requests
 from faultproof.contracts import Operation
 from faultproof.contracts.verdict import Outcome
 
-from . import answer, caused_by_timeout, error, timeout_of, transport, url_of
+from . import answer, error, requests_failure, timeout_of, url_of
 
 
 def fatal_code(e: requests.exceptions.RequestException) -> bool:
@@ -55,13 +55,6 @@ def client(base_url: str, operation: Operation, timeout_s: float | None = None) 
             if exc.response is None:
                 return Outcome(ok=False, status=None)
             return error(base_url, exc.response.status_code, exc.response.content)
-        except requests.exceptions.Timeout:
-            return transport("timeout")
-        except (
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-        ):
-            return transport("protocol")
         except requests.exceptions.RequestException as exc:
-            return transport("timeout" if caused_by_timeout(exc) else "connection")
+            return requests_failure(exc)
     return answer(base_url, operation, response.status_code, response.headers, response.content)

@@ -22,7 +22,7 @@ from urllib3.util.retry import Retry
 from faultproof.contracts import Operation
 from faultproof.contracts.verdict import Outcome
 
-from . import answer, caused_by_timeout, timeout_of, transport, url_of
+from . import answer, requests_failure, timeout_of, url_of
 
 
 def _send(retry: Retry, base_url: str, operation: Operation, timeout_s: float | None) -> Outcome:
@@ -42,15 +42,8 @@ def _send(retry: Retry, base_url: str, operation: Operation, timeout_s: float | 
         except requests.exceptions.RetryError:
             # Status retries exhausted: urllib3 raises instead of returning the last answer.
             return Outcome(ok=False, status=None)
-        except requests.exceptions.Timeout:
-            return transport("timeout")
-        except (
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-        ):
-            return transport("protocol")
         except requests.exceptions.RequestException as exc:
-            return transport("timeout" if caused_by_timeout(exc) else "connection")
+            return requests_failure(exc)
         return answer(base_url, operation, response.status_code, response.headers, response.content)
 
 
