@@ -1,0 +1,1 @@
+"""The faultproof pytest plugin (being written)."""
