@@ -80,13 +80,20 @@ class Check:
     id: str
     mode: Mode
     fn: CheckFn
+    reads_outcome: bool = False
 
 
 REGISTRY: dict[str, Check] = {}
 
 
-def check(check_id: str, mode: Mode) -> Callable[[CheckFn], CheckFn]:
-    """Register ``fn`` as the check ``check_id``; refuse unknown ids, duplicates and bad shapes."""
+def check(
+    check_id: str, mode: Mode, *, reads_outcome: bool = False
+) -> Callable[[CheckFn], CheckFn]:
+    """Register ``fn`` as the check ``check_id``; refuse unknown ids, duplicates and bad shapes.
+
+    ``reads_outcome`` marks a check that grades what the client reported, not only its traffic:
+    graders of captured traffic or of a journal alone cannot decide it.
+    """
 
     def register(fn: CheckFn) -> CheckFn:
         if check_id not in CHECK_IDS:
@@ -97,7 +104,7 @@ def check(check_id: str, mode: Mode) -> Callable[[CheckFn], CheckFn]:
             raise TypeError(f"check {check_id!r} must take exactly one parameter named ctx")
         if check_id in REGISTRY:
             raise TypeError(f"check {check_id!r} registered twice")
-        REGISTRY[check_id] = Check(check_id, mode, fn)
+        REGISTRY[check_id] = Check(check_id, mode, fn, reads_outcome)
         return fn
 
     return register
@@ -134,7 +141,7 @@ def _credential(entry: Mapping[str, Any]) -> str:
     return "|".join([*(headers.get(h, "") for h in SECRET_HEADERS), str(entry.get("path"))])
 
 
-@check("parses_envelope", "persistent")
+@check("parses_envelope", "persistent", reads_outcome=True)
 def parses_envelope(ctx: CheckContext) -> Finding:
     """The reported error is the normal form of the body the provider sent."""
     if isinstance(ctx.scenario.body, str) or not (ctx.scenario.code or ctx.scenario.message):
@@ -280,7 +287,7 @@ def backs_off(ctx: CheckContext) -> Finding:
     return "pass", "waits: " + ", ".join(f"{gap:.2f} s" for _, gap in gaps)
 
 
-@check("times_out", "persistent")
+@check("times_out", "persistent", reads_outcome=True)
 def times_out(ctx: CheckContext) -> Finding:
     """A request that gets no (complete) answer is abandoned within the allowed time."""
     if ctx.killed or ctx.outcome is None:
@@ -298,7 +305,7 @@ def times_out(ctx: CheckContext) -> Finding:
     )
 
 
-@check("detects_stream_error", "persistent")
+@check("detects_stream_error", "persistent", reads_outcome=True)
 def detects_stream_error(ctx: CheckContext) -> Finding:
     """An error line inside a stream ends the result as an error, not as a short success."""
     if ctx.outcome is None:
@@ -345,7 +352,7 @@ def refreshes_token(ctx: CheckContext) -> Finding:
     )
 
 
-@check("handles_non_json", "persistent")
+@check("handles_non_json", "persistent", reads_outcome=True)
 def handles_non_json(ctx: CheckContext) -> Finding:
     """A body that is not the provider's JSON is reported as an error, without crashing."""
     if ctx.outcome is None:
@@ -355,7 +362,7 @@ def handles_non_json(ctx: CheckContext) -> Finding:
     return "pass", f"reported {ctx.outcome.transport or ctx.outcome.status} for a {_what(ctx)}"
 
 
-@check("recovers", "recovery")
+@check("recovers", "recovery", reads_outcome=True)
 def recovers(ctx: CheckContext) -> Finding:
     """Once the failures end, the client returns the real answer."""
     if ctx.outcome is None:
