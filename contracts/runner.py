@@ -45,6 +45,12 @@ class RunSpec:
     params: dict[str, Any]
     time_limit_s: float
 
+    def plan(self) -> dict[str, Any]:
+        """The session plan of this run: the failures, then normal answers or more of the same."""
+        step = {"scenario": self.scenario.id, "params": self.params}
+        after = "ok" if self.mode == "recovery" else "repeat_last"
+        return {"steps": [step] * self.failures, "after": after}
+
 
 @dataclass(frozen=True, slots=True)
 class Graded:
@@ -167,10 +173,8 @@ def select(
 
 
 def _execute(spec: RunSpec, client: Client, control: MockControl) -> Graded:
-    step = {"scenario": spec.scenario.id, "params": spec.params}
-    after = "ok" if spec.mode == "recovery" else "repeat_last"
     try:
-        session_id, base_urls = control.session({"steps": [step] * spec.failures, "after": after})
+        session_id, base_urls = control.session(spec.plan())
     except (httpx.HTTPError, FaultproofError) as exc:
         return Graded(spec, ClientRun(None, 0.0, error=str(exc)), [], error=f"mock: {exc}")
     try:
