@@ -5,6 +5,11 @@
 "ok"}``: matching requests take the steps in order, each step exactly once however many
 requests race for it (the store hands out step indexes atomically); then normal behaviour
 (``ok``) or the last step forever (``repeat_last``). ``match`` may be omitted (every request).
+
+A step names a catalogue scenario, or gives the answer literally, like a WireMock stub:
+``{"response": {"status": 503, "headers": {"Retry-After": "2"}, "body": {...}}, "id":
+"fuzz.alana.3"}`` is served as given (no placeholders filled in) and journaled under ``id``
+(default ``plan.response``); ``faultproof run --fuzz`` serves its generated variants this way.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import fnmatch
 from typing import Any
 
 from faultproof.contracts import Catalogue, FaultproofError, UnknownIdError
+from faultproof.contracts.literal import DEFAULT_ID, literal_scenario
 
 from .triggers import Trigger
 
@@ -66,32 +72,14 @@ def validate(data: Any, catalogue: Catalogue, providers: tuple[str, ...]) -> dic
     steps = data.get("steps")
     _require(
         isinstance(steps, list) and len(steps) > 0,
-        "'steps' is a non-empty list of {scenario, params}",
+        "'steps' is a non-empty list of {scenario, params} or {response, id}",
     )
     valid_ids = [
         s.id
         for s in catalogue.scenarios()
         if (s.provider is None or s.provider in providers) and s.kind not in ("webhook",)
     ]
-    normal_steps = []
-    for index, step in enumerate(steps):
-        _require(
-            isinstance(step, dict) and isinstance(step.get("scenario"), str),
-            f"steps[{index}] must be an object with a 'scenario' id",
-        )
-        extra = sorted(set(step) - {"scenario", "params"})
-        _require(not extra, f"steps[{index}] has unknown fields {extra}", ["scenario", "params"])
-        if step["scenario"] not in valid_ids:
-            missing = UnknownIdError("scenario (served by this mock)", step["scenario"], valid_ids)
-            raise PlanError(f"steps[{index}]: {missing}", valid_ids)
-        scenario = catalogue.scenario(step["scenario"])
-        params = step.get("params") or {}
-        _require(isinstance(params, dict), f"steps[{index}].params must be an object")
-        try:
-            scenario.resolve_params(params)
-        except FaultproofError as exc:
-            raise PlanError(f"steps[{index}]: {exc}", list(scenario.params)) from None
-        normal_steps.append({"scenario": scenario.id, "params": params})
+    normal_steps = [_step(index, step, catalogue, valid_ids) for index, step in enumerate(steps)]
     return {
         "match": {
             k: v
@@ -105,6 +93,41 @@ def validate(data: Any, catalogue: Catalogue, providers: tuple[str, ...]) -> dic
         "steps": normal_steps,
         "after": after,
     }
+
+
+def _literal(index: int, step: dict[str, Any]) -> dict[str, Any]:
+    extra = sorted(set(step) - {"response", "id"})
+    _require(not extra, f"steps[{index}] has unknown fields {extra}", ["response", "id"])
+    scenario_id = step.get("id", DEFAULT_ID)
+    _require(isinstance(scenario_id, str), f"steps[{index}].id must be text like fuzz.alana.3")
+    try:
+        literal_scenario(step["response"], scenario_id)
+    except FaultproofError as exc:
+        raise PlanError(f"steps[{index}]: {exc}", ["status", "headers", "body"]) from None
+    return {"response": step["response"], "id": scenario_id}
+
+
+def _step(index: int, step: Any, catalogue: Catalogue, valid_ids: list[str]) -> dict[str, Any]:
+    """One step in normal form: a catalogue scenario with parameters, or a literal response."""
+    _require(
+        isinstance(step, dict) and (isinstance(step.get("scenario"), str) or "response" in step),
+        f"steps[{index}] must be an object with a 'scenario' id or a literal 'response'",
+    )
+    if "response" in step:
+        return _literal(index, step)
+    extra = sorted(set(step) - {"scenario", "params"})
+    _require(not extra, f"steps[{index}] has unknown fields {extra}", ["scenario", "params"])
+    if step["scenario"] not in valid_ids:
+        missing = UnknownIdError("scenario (served by this mock)", step["scenario"], valid_ids)
+        raise PlanError(f"steps[{index}]: {missing}", valid_ids)
+    scenario = catalogue.scenario(step["scenario"])
+    params = step.get("params") or {}
+    _require(isinstance(params, dict), f"steps[{index}].params must be an object")
+    try:
+        scenario.resolve_params(params)
+    except FaultproofError as exc:
+        raise PlanError(f"steps[{index}]: {exc}", list(scenario.params)) from None
+    return {"scenario": scenario.id, "params": params}
 
 
 def matches(plan: dict[str, Any], method: str, provider: str, path: str) -> bool:
@@ -130,4 +153,6 @@ def step(plan: dict[str, Any], index: int, catalogue: Catalogue) -> Trigger | No
             return None
         index = len(steps) - 1
     chosen = steps[index]
+    if "response" in chosen:
+        return Trigger(literal_scenario(chosen["response"], chosen["id"]))
     return Trigger(catalogue.scenario(chosen["scenario"]), dict(chosen["params"]))
