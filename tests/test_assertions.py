@@ -1,0 +1,92 @@
+"""Checks as assertions (``faultproof.contracts.assertions``) on hand-built journals."""
+
+from __future__ import annotations
+
+import pytest
+
+from faultproof.contracts import FaultproofError, default_catalogue
+from faultproof.contracts.assertions import (
+    Journal,
+    assert_check,
+    assert_honours_retry_after,
+    assert_parses_envelope,
+    assert_survives,
+    evaluate,
+)
+from faultproof.contracts.checks import REGISTRY
+from faultproof.contracts.verdict import Outcome
+from tests.test_checks import OK, RATE, journal
+
+
+def rate_journal(gap: float, **context) -> Journal:
+    entries = journal((429, "alana.RATE_001", 1.0), (200, None, None), gaps=[gap])
+    return Journal(tuple(entries), failures=1, params={"retry_after": 1}, **context)
+
+
+def test_a_retry_after_the_named_wait_passes_and_returns_the_result() -> None:
+    result = assert_honours_retry_after(rate_journal(1.05))
+    assert result.id == "honours_retry_after" and result.verdict == "pass"
+
+
+def test_a_retry_too_soon_fails_with_evidence_and_the_timeline() -> None:
+    with pytest.raises(AssertionError) as error:
+        assert_honours_retry_after(rate_journal(0.2))
+    text = str(error.value)
+    assert text.startswith("honours_retry_after: retried 0.2")
+    assert "timeline of alana.RATE_001 on alana:" in text
+    assert "GET /api/v1/products/42 -> 429 alana.RATE_001" in text
+    assert "-> 200" in text
+
+
+def test_the_scenario_and_provider_are_read_from_the_entries() -> None:
+    scenario, provider = rate_journal(1.0).resolve()
+    assert (scenario.id, provider.id) == ("alana.RATE_001", "alana")
+
+
+def test_a_journal_with_no_planned_answer_says_so() -> None:
+    plain = Journal(tuple(journal((200, None, None))))
+    with pytest.raises(FaultproofError, match="no planned answer to grade"):
+        assert_honours_retry_after(plain)
+
+
+def test_outcome_checks_demand_the_outcome() -> None:
+    with pytest.raises(FaultproofError, match="parses_envelope grades what the client reported"):
+        assert_parses_envelope(rate_journal(1.0))
+    assert assert_parses_envelope(rate_journal(1.0), RATE).verdict == "pass"
+    with pytest.raises(AssertionError, match="parses_envelope: reported success"):
+        assert_parses_envelope(rate_journal(1.0), OK)
+
+
+def test_unknown_check_ids_list_the_valid_ones() -> None:
+    with pytest.raises(FaultproofError, match=r"unknown check 'honors'.*honours_retry_after"):
+        evaluate(rate_journal(1.0), "honors")
+
+
+def test_assert_survives_grades_the_runs_mode_and_skips_outcome_checks_without_one() -> None:
+    recovery = rate_journal(1.05, mode="recovery")
+    ids = [r.id for r in assert_survives(recovery)]
+    scenario = default_catalogue().scenario("alana.RATE_001")
+    want = [c for c in scenario.checks if REGISTRY[c].mode == "recovery"]
+    assert ids == [c for c in want if not REGISTRY[c].reads_outcome]
+    assert [r.id for r in assert_survives(recovery, OK)] == want
+    with pytest.raises(AssertionError, match="recovers: ended with"):
+        assert_survives(recovery, RATE)
+
+
+def test_from_export_keeps_inbound_entries_in_seq_order() -> None:
+    entries = journal((429, "alana.RATE_001", 1.0), (200, None, None))
+    outbound = {"seq": 3, "direction": "outbound", "received_at": 0, "responded_at": 0}
+    exported = Journal.from_export({"entries": [entries[1], outbound, entries[0]], "dropped": 4})
+    assert [e["seq"] for e in exported] == [1, 2]
+    assert exported.dropped == 4 and exported.statuses == [429, 200]
+
+
+def test_a_generic_fault_needs_its_provider_named() -> None:
+    entries = tuple(journal((None, "fault.malformed_json", None)))
+    with pytest.raises(FaultproofError, match="served on every provider: say which"):
+        Journal(entries).resolve()
+    on_alana = Journal(entries, provider=default_catalogue().provider("alana"))
+    failure = Outcome(ok=False, transport="protocol")
+    assert assert_check(on_alana, "handles_non_json", failure).verdict == "pass"
+    with pytest.raises(AssertionError, match="handles_non_json"):
+        assert_check(on_alana, "handles_non_json", OK)
