@@ -1,4 +1,4 @@
-"""The README's figures come from the catalogue, not from memory."""
+"""The README's figures come from the catalogue, and its example code from the examples."""
 
 from __future__ import annotations
 
@@ -29,3 +29,12 @@ def test_readme_counts_match_the_catalogue():
     text = README.read_text(encoding="utf-8")
     for row in count_rows():
         assert row in text, f"README count row out of date; expected: {row}"
+
+
+def test_the_pytest_section_shows_the_example_suite_verbatim():
+    readme = README.read_text()
+    example = (
+        README.parent / "examples" / "pytest_suite" / "test_client_resilience.py"
+    ).read_text()
+    section = readme.split("## Use it from pytest", 1)[1].split("\n## ", 1)[0]
+    assert f"```python\n{example}```" in section
