@@ -262,7 +262,7 @@ def bounded_attempts(ctx: CheckContext) -> Finding:
     if count <= limit:
         return (
             "pass",
-            f"{count} attempt(s) against failures that never ended; the policy allows {limit}",
+            f"{count} attempt(s); the policy allows {limit}",
         )
     return "fail", f"sent {count} requests; the policy allows at most {limit}"
 

@@ -342,6 +342,74 @@ def run(
     sys.exit(0 if passed else 1)
 
 
+@cli.command()
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A journal export (GET /__faultproof/sessions/<id>/journal saved to a file).",
+)
+@click.option(
+    "--har",
+    "har_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A HAR 1.2 file from a browser or a proxy (mitmproxy's hardump).",
+)
+@click.option(
+    "--provider",
+    metavar="P",
+    help="The provider of requests whose path has no /<provider>/ prefix (a real API's host).",
+)
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here."
+)
+@click.option(
+    "--junit", "junit_path", type=click.Path(dir_okay=False), help="Write JUnit XML here."
+)
+@click.option(
+    "--markdown", "markdown_path", type=click.Path(dir_okay=False), help="Write Markdown here."
+)
+@click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report here."
+)
+def judge(
+    journal_path: str | None,
+    har_path: str | None,
+    provider: str | None,
+    json_path: str | None,
+    junit_path: str | None,
+    markdown_path: str | None,
+    html_path: str | None,
+) -> None:
+    """Grade captured traffic with the same checks, no mock running; exit 1 if a check failed."""
+    from pathlib import Path
+
+    from faultproof.contracts.judge import judge as judge_capture
+    from faultproof.contracts.reports import write
+
+    if bool(journal_path) == bool(har_path):
+        raise click.UsageError("give exactly one of --journal FILE or --har FILE")
+    judged = judge_capture(
+        Path(journal_path or har_path or ""),
+        "journal" if journal_path else "har",
+        _provider_id(provider),
+    )
+    outputs = {"json": json_path, "junit": junit_path, "markdown": markdown_path, "html": html_path}
+    write(judged.report, **{k: Path(v) for k, v in outputs.items() if v})
+    s = judged.report.summary
+    click.echo("\n".join(judged.notes), err=True)
+    for result in judged.report.results:
+        for check in result.checks:
+            if check.verdict == "fail":
+                click.echo(f"  FAIL {result.scenario} {check.id}: {check.detail}", err=True)
+    click.echo(
+        f"{s['scenarios']} conversations graded: {s['passed']} passed, {s['failed']} failed, "
+        f"{s['skipped']} skipped ({judged.report.meta['requests']} requests)",
+        err=True,
+    )
+    sys.exit(0 if judged.report.passed else 1)
+
+
 def main() -> None:
     """Console-script entry point: tool errors become a message and exit status 2."""
     try:
