@@ -105,6 +105,28 @@ def _split(
     stream: list[dict[str, Any]], provider: Provider, catalogue: Catalogue
 ) -> list[Conversation]:
     max_gap = MAX_GAP_FACTOR * provider.policy.max_wait_s
+    judged = []
+    for group in _groups(stream, max_gap):
+        failure = next((e for e in group if not _ok(e)), None)
+        if failure is not None:
+            judged.append((group, recognise(failure, provider, catalogue)))
+    side: dict[int, list[dict[str, Any]]] = {}
+    for index, (group, recognition) in enumerate(judged):
+        if recognition.scenario and "refreshes_token" in recognition.scenario.checks:
+            side[index] = _refresh_requests(group, stream, max_gap)
+    taken = {id(e) for extra in side.values() for e in extra}
+    found = []
+    for index, (group, recognition) in enumerate(judged):
+        if all(id(e) in taken for e in group):
+            continue  # a refresh call, graded with the request it refreshed for
+        ordered = sorted(group + side.get(index, []), key=lambda e: float(e["received_at"]))
+        entries = tuple(_marked(e, provider, catalogue) for e in ordered)
+        found.append(Conversation(provider, entries, recognition))
+    return found
+
+
+def _groups(stream: list[dict[str, Any]], max_gap: float) -> list[list[dict[str, Any]]]:
+    """Requests grouped by method and path, each group ended by a success or a long gap."""
     current: dict[tuple[str, str], list[dict[str, Any]]] = {}
     groups = []
     for entry in stream:
@@ -118,27 +140,30 @@ def _split(
         if group:
             groups.append(group)
         current[key] = [entry]
-    groups += current.values()
-    found = []
-    for group in groups:
-        failure = next((e for e in group if not _ok(e)), None)
-        if failure is None:
-            continue
-        recognition = recognise(failure, provider, catalogue)
-        if recognition.scenario and "refreshes_token" in recognition.scenario.checks:
-            group = _with_requests_between(group, stream)
-        entries = tuple(_marked(e, provider, catalogue) for e in group)
-        found.append(Conversation(provider, entries, recognition))
-    return found
+    return groups + list(current.values())
 
 
-def _with_requests_between(
-    group: list[dict[str, Any]], stream: list[dict[str, Any]]
+def _refresh_requests(
+    group: list[dict[str, Any]], stream: list[dict[str, Any]], max_gap: float
 ) -> list[dict[str, Any]]:
-    first, last = float(group[0]["received_at"]), float(group[-1]["received_at"])
+    """Requests to other paths during the group and, when it ended refused, right after it."""
+    key = (group[0]["method"], group[0]["path"])
     ids = {id(e) for e in group}
-    between = [e for e in stream if id(e) not in ids and first <= float(e["received_at"]) <= last]
-    return sorted(group + between, key=lambda e: float(e["received_at"]))
+    end = float(group[-1]["received_at"])
+    last = float(group[-1]["responded_at"])
+    found = []
+    for entry in stream:
+        at = float(entry["received_at"])
+        if id(entry) in ids or at < float(group[0]["received_at"]):
+            continue
+        after = at > end
+        if after and ((entry["method"], entry["path"]) == key or _ok(group[-1])):
+            break
+        if after and at - last > max_gap:
+            break
+        found.append(entry)
+        last = max(last, float(entry["responded_at"]))
+    return found
 
 
 def _operation(provider: Provider, entry: Mapping[str, Any]) -> Operation:

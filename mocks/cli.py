@@ -7,6 +7,7 @@ id, an invalid catalogue), always with a message that says what was wrong and wh
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -342,6 +343,22 @@ def run(
     sys.exit(0 if passed else 1)
 
 
+def _report_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--json, --junit, --markdown and --html FILE: the report files a command writes."""
+    for fmt, what in reversed(
+        (
+            ("json", "the JSON report"),
+            ("junit", "JUnit XML"),
+            ("markdown", "Markdown"),
+            ("html", "the HTML report"),
+        )
+    ):
+        command = click.option(
+            f"--{fmt}", f"{fmt}_path", type=click.Path(dir_okay=False), help=f"Write {what} here."
+        )(command)
+    return command
+
+
 @cli.command()
 @click.option(
     "--journal",
@@ -360,18 +377,7 @@ def run(
     metavar="P",
     help="The provider of requests whose path has no /<provider>/ prefix (a real API's host).",
 )
-@click.option(
-    "--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here."
-)
-@click.option(
-    "--junit", "junit_path", type=click.Path(dir_okay=False), help="Write JUnit XML here."
-)
-@click.option(
-    "--markdown", "markdown_path", type=click.Path(dir_okay=False), help="Write Markdown here."
-)
-@click.option(
-    "--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report here."
-)
+@_report_options
 def judge(
     journal_path: str | None,
     har_path: str | None,
