@@ -349,3 +349,12 @@ def test_usage_errors_exit_2(tmp_path):
     assert neither.returncode == 2 and "exactly one of --journal" in neither.stderr
     nothing = _cli("judge", "--har", str(har))
     assert nothing.returncode == 0 and "0 conversations graded" in nothing.stderr
+
+
+def test_the_judge_needs_no_flask():
+    """DESIGN.md: a team that only checks captured traffic never imports Flask."""
+    code = "import sys, faultproof.contracts.judge; print('flask' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
