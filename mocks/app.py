@@ -196,7 +196,9 @@ def _http_error(error: HTTPException) -> Response:
     surface = _surface()
     status = error.code or 500
     if surface is None:
-        return control.mock_error(error.description or error.name, status, None, "http")
+        response = control.mock_error(error.description or error.name, status, None, "http")
+        response.headers.extend(h for h in error.get_headers() if h[0].lower() != "content-type")
+        return response
     if status == 404 and surface.not_found:
         cfg: MockConfig = current_app.extensions["faultproof"]
         return _answer(

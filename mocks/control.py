@@ -217,6 +217,15 @@ def post_webhook(session_id: str) -> Response:
     return json_response(answer)
 
 
+@blueprint.get("/openapi.json")
+def control_openapi() -> Response:
+    """The control plane's own OpenAPI 3.1 document (``control_openapi.py``)."""
+    from .control_openapi import build
+
+    cfg = config()
+    return json_response(build(cfg.catalogue, cfg.providers, request.host_url.rstrip("/")))
+
+
 @blueprint.get("/openapi/<provider_id>.json")
 def openapi_alias(provider_id: str) -> Response:
     """The same document as ``/<provider>/openapi.json``, from the control plane."""

@@ -44,7 +44,7 @@ def validate(data: Any, catalogue: Catalogue, providers: tuple[str, ...]) -> dic
     _require(isinstance(data, dict), f"a plan is a JSON object, got {type(data).__name__}")
     unknown = sorted(set(data) - {"match", "steps", "after"})
     _require(not unknown, f"unknown plan fields {unknown}", ["match", "steps", "after"])
-    match = data.get("match") or {}
+    match = {} if data.get("match") is None else data["match"]
     _require(
         isinstance(match, dict), "'match' is an object with optional 'method', 'path', 'provider'"
     )
@@ -121,7 +121,7 @@ def _step(index: int, step: Any, catalogue: Catalogue, valid_ids: list[str]) -> 
         missing = UnknownIdError("scenario (served by this mock)", step["scenario"], valid_ids)
         raise PlanError(f"steps[{index}]: {missing}", valid_ids)
     scenario = catalogue.scenario(step["scenario"])
-    params = step.get("params") or {}
+    params = {} if step.get("params") is None else step["params"]
     _require(isinstance(params, dict), f"steps[{index}].params must be an object")
     try:
         scenario.resolve_params(params)

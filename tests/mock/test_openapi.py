@@ -1,4 +1,5 @@
-"""The OpenAPI documents: valid 3.1, complete, served, and passing schemathesis against the mock."""
+"""The OpenAPI documents (five providers, the control plane): valid 3.1, complete, served, and
+passing schemathesis against the live mock with at least 1,000 generated cases in all."""
 
 from __future__ import annotations
 
@@ -6,21 +7,15 @@ import json
 import subprocess
 import sys
 
+import jsonschema
 import pytest
 from openapi_spec_validator import validate
+from schemathesis_surfaces import SURFACES, run_surface, serve_args
 
 from faultproof.contracts import PROVIDERS, default_catalogue
+from faultproof.mocks import control_openapi
 from faultproof.mocks.app import load_surface
 from faultproof.mocks.openapi import build
-
-#: Each provider's credentials for schemathesis, taken from its catalogue's default operation.
-AUTH = {
-    p: default_catalogue()
-    .provider(p)
-    .operations[default_catalogue().provider(p).default_operation]
-    .headers
-    for p in PROVIDERS
-}
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -67,67 +62,70 @@ def test_served_at_provider_path_and_cli(make_app, provider):
     assert json.loads(cli.stdout)["paths"] == served["paths"]
 
 
-#: Operations whose documented answer to a state conflict is a 400, not the 409 schemathesis
-#: expects: AIronClaw's seed says "`URI already in use on this MCP server` | Resource URI
-#: collision" under 400 Bad Request. Only these operations accept a 400 for valid data.
-STATE_CONFLICT_400 = {
-    "aironclaw": [
-        "POST /api/mcp/{mcp_id}/resources",
-        "PATCH /api/mcp/{mcp_id}/resources/{resource_id}",
-    ]
-}
+#: Cases each surface must try: six surfaces, so the suite tries at least 1,000 in all.
+MIN_CASES = -(-1000 // len(SURFACES))
 
 
-def _config(provider: str) -> str:
-    lines = []
-    for name in STATE_CONFLICT_400.get(provider, []):
-        lines += [
-            "[[operations]]",
-            f'include-name = "{name}"',
-            'checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]',
-            "",
-        ]
-    return "\n".join(lines)
-
-
-@pytest.mark.parametrize("provider", PROVIDERS)
-def test_schemathesis_default_checks_pass_against_the_live_mock(provider, tmp_path, start):
-    """schemathesis (coverage, fuzzing, stateful phases, every default check) on a real server."""
-    # Fuzzing wants to reach the logic behind the limits: every counted limit is raised.
-    limits = [
-        arg
-        for name, rule in default_catalogue().provider(provider).rules.items()
-        if isinstance(rule.value, dict) and "limit" in rule.value
-        for arg in ("--set", f"{provider}.{name}.limit=1000000")
-    ]
-    (tmp_path / "schemathesis.toml").write_text(_config(provider))
-    proc, url = start("--providers", provider, *limits)
+@pytest.mark.parametrize("surface", SURFACES)
+def test_schemathesis_default_checks_pass_against_the_live_mock(surface, tmp_path, start):
+    """Every default check on a real server: no 5xx, every answer valid against the document."""
+    proc, url = start(*serve_args(surface))
     try:
-        headers = [
-            arg for name, value in AUTH[provider].items() for arg in ("-H", f"{name}: {value}")
-        ]
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "schemathesis.cli",
-                "run",
-                f"{url}/{provider}/openapi.json",
-                *headers,
-                "--max-examples",
-                "40",
-                "--seed",
-                "1",
-                "--no-color",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=tmp_path,
-            timeout=600,
-        )
+        run = run_surface(surface, url, tmp_path, max_examples=40)
     finally:
         proc.terminate()
         proc.communicate(timeout=15)
-    assert result.returncode == 0, result.stdout[-6000:]
-    assert " passed" in result.stdout
+    assert run.returncode == 0, run.output[-6000:]
+    assert run.report["test_cases"]["with_failures"] == 0
+    assert run.cases >= MIN_CASES, f"{surface}: only {run.cases} cases generated"
+
+
+def test_control_plane_document_is_valid_openapi_3_1(make_app):
+    served = make_app().test_client().get("/__faultproof/openapi.json").get_json()
+    validate(served)
+    assert served["openapi"] == "3.1.0"
+    assert served["servers"][0]["url"].endswith("/__faultproof")
+    assert served == control_openapi.build(default_catalogue(), PROVIDERS, "http://localhost")
+
+
+def test_control_plane_document_lists_every_route(make_app):
+    """Each control-plane route and method is in the document, so schemathesis tries them all."""
+    app = make_app()
+    routes = {
+        (rule.rule.removeprefix("/__faultproof").replace("<", "{").replace(">", "}"), method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/__faultproof/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    document = control_openapi.build(default_catalogue(), PROVIDERS)
+    documented = {
+        (path, method.upper()) for path, ops in document["paths"].items() for method in ops
+    } - {(path, "PARAMETERS") for path in document["paths"]}
+    assert routes == documented
+
+
+def test_control_plane_errors_match_their_documented_shape(make_app):
+    client = make_app().test_client()
+    missing = client.get("/__faultproof/sessions/nope/journal")
+    created = client.post("/__faultproof/sessions").get_json()["id"]
+    bad_plan = client.put(f"/__faultproof/sessions/{created}/plan", json={"steps": []})
+    schema = control_openapi.MOCK_ERROR
+    for response, status, kind in ((missing, 404, "unknown-session"), (bad_plan, 400, "bad-plan")):
+        assert response.status_code == status
+        assert response.headers["X-Faultproof-Error"] == kind
+        jsonschema.validate(response.get_json(), schema)
+
+
+def test_schemathesis_findings_stay_fixed(make_app):
+    """What schemathesis found on the control plane: 405 without ``Allow``; falsy non-objects
+    (``false``, ``0``, ``""``) taken for an absent ``match`` or ``params``."""
+    client = make_app().test_client()
+    wrong_method = client.put("/__faultproof/health")
+    assert wrong_method.status_code == 405
+    assert "GET" in wrong_method.headers["Allow"]
+    session = client.post("/__faultproof/sessions").get_json()["id"]
+    step = {"scenario": "fault.drop"}
+    for plan in ({"match": False, "steps": [step]}, {"steps": [{**step, "params": 0}]}):
+        answer = client.put(f"/__faultproof/sessions/{session}/plan", json=plan)
+        assert answer.status_code == 400, plan
+        assert answer.headers["X-Faultproof-Error"] == "bad-plan"
