@@ -358,3 +358,21 @@ def test_the_judge_needs_no_flask():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_journal_as_a_plain_list_or_json_lines(tmp_path):
+    """The entries alone (a list, or one JSON object per line) are a journal export too."""
+    entries = [
+        {"seq": n, "received_at": t, "responded_at": t + 0.01, "method": "GET", "path": "/v1/x"}
+        | {"status": status, "scenario": None, "retry_after_s": None, "headers": {}}
+        for n, (t, status) in enumerate([(0.0, 404), (0.5, 404), (9.0, 200)], start=1)
+    ]
+    listed, lines = tmp_path / "list.json", tmp_path / "lines.jsonl"
+    listed.write_text(json.dumps(entries))
+    lines.write_text("\n".join(json.dumps(e) for e in entries))
+    for path in (listed, lines):
+        with pytest.raises(CaptureError, match="names no provider"):
+            judge(path, "journal")
+        (result,) = judge(path, "journal", provider="ainative").report.results
+        assert result.scenario == "ainative.unrecognised_404"
+        assert [c.verdict for c in result.checks] == ["fail"]  # stops_on_non_retryable
