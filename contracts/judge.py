@@ -28,10 +28,9 @@ from .capture import CaptureError, read_har, read_journal
 from .catalogue import Catalogue, Provider
 from .checks import CheckContext, run_check
 from .errors import UnknownIdError
-from .recognise import Recognition, policy_checks, recognise
+from .recognise import Recognition, policy_checks, recognise, stand_in
 from .runner import _timeline
-from .scenario import IDEMPOTENT_METHODS, Operation, Scenario
-from .source import Source
+from .scenario import IDEMPOTENT_METHODS, Operation
 from .verdict import CheckResult, Outcome, RunReport, ScenarioResult
 
 Format = Literal["journal", "har"]
@@ -182,34 +181,6 @@ def _operation(provider: Provider, entry: Mapping[str, Any]) -> Operation:
     )
 
 
-def _stand_in(provider: Provider, failure: Mapping[str, Any], checks: tuple[str, ...]) -> Scenario:
-    """A scenario standing for an answer the catalogue does not explain."""
-    status = failure.get("status")
-    body = failure.get("response_body")
-    normal = provider.normal_form.apply(body) if body is not None else None
-    return Scenario(
-        id=f"{provider.id}.unrecognised_{status or 'no_answer'}",
-        provider=provider.id,
-        name=f"unrecognised_{status or 'no_answer'}",
-        kind="error",
-        status=status,
-        code=normal.code if normal else None,
-        message=normal.message if normal else None,
-        headers={},
-        body=None,
-        content_type=None,
-        fault=None if status else "no_answer",
-        params={},
-        retryable=provider.policy.is_retryable(status),
-        canonical=False,
-        checks=checks,
-        operation=None,
-        rule=None,
-        expectation="what the provider's client policy asks for this status",
-        source=Source("assumed", None, (), "captured traffic, not in the catalogue", ()),
-    )
-
-
 def _grade_one(check_id: str, ctx: CheckContext) -> CheckResult:
     """One check on a conversation, or a skip saying what the traffic cannot show."""
     if check_id in UNDECIDABLE:
@@ -249,7 +220,7 @@ def grade(conversation: Conversation) -> ScenarioResult:
     if scenario is None:
         wait = failure.get("retry_after_s")
         checks = policy_checks(provider, failure.get("status"), wait, operation.idempotent)
-        scenario = _stand_in(provider, failure, checks)
+        scenario = stand_in(provider, failure, checks)
         suffix = f" [unrecognised: {conversation.recognition.how}; graded by the client policy]"
     ctx = CheckContext(scenario, provider, operation, entries, None)
     results = [_grade_one(c, ctx) for c in scenario.checks] or [

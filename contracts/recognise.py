@@ -21,6 +21,7 @@ from .catalogue import Catalogue, Provider
 from .errors import UnknownIdError
 from .normal_form import NormalError
 from .scenario import Scenario
+from .source import Source
 from .template import PLACEHOLDER
 
 
@@ -111,4 +112,32 @@ def policy_checks(
     return ("retries_retryable", waits, "bounded_attempts")
 
 
-__all__ = ["Recognition", "policy_checks", "recognise"]
+def stand_in(provider: Provider, failure: Mapping[str, Any], checks: tuple[str, ...]) -> Scenario:
+    """A scenario standing for an answer the catalogue does not explain."""
+    status = failure.get("status")
+    body = failure.get("response_body")
+    normal = provider.normal_form.apply(body) if body is not None else None
+    return Scenario(
+        id=f"{provider.id}.unrecognised_{status or 'no_answer'}",
+        provider=provider.id,
+        name=f"unrecognised_{status or 'no_answer'}",
+        kind="error",
+        status=status,
+        code=normal.code if normal else None,
+        message=normal.message if normal else None,
+        headers={},
+        body=None,
+        content_type=None,
+        fault=None if status else "no_answer",
+        params={},
+        retryable=provider.policy.is_retryable(status),
+        canonical=False,
+        checks=checks,
+        operation=None,
+        rule=None,
+        expectation="what the provider's client policy asks for this status",
+        source=Source("assumed", None, (), "captured traffic, not in the catalogue", ()),
+    )
+
+
+__all__ = ["Recognition", "policy_checks", "recognise", "stand_in"]
