@@ -124,10 +124,11 @@ def _rule_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option(
     "--threads",
-    default=64,
+    default=256,
     show_default=True,
     type=click.IntRange(1, 4096),
-    help="Threads per worker: the number of requests (hangs included) served at once.",
+    help="Threads per worker: the number of requests (hangs included) served at once. "
+    "Idle ones cost nothing: they start as requests need them.",
 )
 @click.option(
     "--set",

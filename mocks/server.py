@@ -42,7 +42,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8080,
     workers: int = 1,
-    threads: int = 64,
+    threads: int = 256,
     access_log: bool = False,
 ) -> None:
     """Run until SIGINT or SIGTERM; in-flight hangs are cut after a short grace period."""
