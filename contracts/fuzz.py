@@ -21,14 +21,15 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import Flaky
 
+from . import traffic
 from .adapters import Client
 from .catalogue import Provider
 from .checks import Mode
 from .literal import LiteralScenario, literal_scenario
-from .retry_after import parse_retry_after
 from .runner import SLACK_S, MockControl, RunSpec, _execute, grade
 from .strategies import ErrorResponse, error_responses
 from .verdict import ScenarioResult
@@ -55,15 +56,10 @@ class Expectation:
     says: str
 
 
-def named_wait(response: ErrorResponse, provider: Provider) -> float | None:
-    """The wait the answer names, read as the journal reads it (policy sources, in order)."""
-    for source in provider.policy.wait_sources:
-        if source == "retry_after_header" and response.headers.get("Retry-After"):
-            return parse_retry_after(response.headers["Retry-After"]).seconds
-        value = response.body.get("retry_after") if isinstance(response.body, dict) else None
-        if source == "body_retry_after" and isinstance(value, (int, float)) and value >= 0:
-            return float(value)
-    return None
+def named_wait(response: ErrorResponse) -> float | None:
+    """The wait the answer names, read as the journal reads it (``traffic.named_wait``)."""
+    body = None if response.body is None else orjson.dumps(response.body)
+    return traffic.named_wait(response.headers, body, time.time())
 
 
 def expect(response: ErrorResponse, provider: Provider) -> Expectation:
@@ -81,7 +77,7 @@ def expect(response: ErrorResponse, provider: Provider) -> Expectation:
             ("parses_envelope", "safe_retries"),
             f"report {response.status}: {operation.method} {operation.name} may have been done",
         )
-    wait = named_wait(response, provider)
+    wait = named_wait(response)
     ceiling = provider.policy.max_wait_s
     if wait is not None and wait > ceiling:
         return Expectation(
@@ -110,7 +106,7 @@ def time_limit(response: ErrorResponse, provider: Provider, expectation: Expecta
     if expectation.mode == "persistent":
         return SLACK_S
     backoff = policy.backoff.nominal(1) * (1 + policy.backoff.jitter_ratio)
-    return max(named_wait(response, provider) or 0.0, backoff, policy.min_wait_s) + SLACK_S
+    return max(named_wait(response) or 0.0, backoff, policy.min_wait_s) + SLACK_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +220,11 @@ class ProviderSearch:
         info = {
             **self.smallest.fuzz,
             "role": "smallest",
-            "shrunk_from": self.first_failure.scenario,
+            "shrunk_from": (
+                self.first_failure.scenario
+                if self.first_failure.scenario != self.smallest.scenario
+                else None
+            ),
             "runs": len(self.cache),
             "cut_short": self.cut_short,
         }

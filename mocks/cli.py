@@ -306,6 +306,22 @@ def openapi(provider: str, server_url: str) -> None:
 @click.option(
     "--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report here."
 )
+@click.option(
+    "--fuzz",
+    "fuzz_examples",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 10_000),
+    metavar="N",
+    help="Also serve N generated error answers per provider (hypothesis), shrunk on failure.",
+)
+@click.option(
+    "--fuzz-seed",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Seed of the --fuzz search: the same seed draws the same answers.",
+)
 def run(
     client_cmd: str | None,
     client_py: str | None,
@@ -317,6 +333,8 @@ def run(
     junit_path: str | None,
     markdown_path: str | None,
     html_path: str | None,
+    fuzz_examples: int,
+    fuzz_seed: int,
 ) -> None:
     """Grade a client against every documented failure; exit 0 all passed, 1 a check failed."""
     from .run_command import run_client
@@ -334,6 +352,7 @@ def run(
         patterns=patterns,
         mock_url=mock_url,
         workers=workers,
+        fuzz=(fuzz_examples, fuzz_seed),
         outputs={
             "json": json_path,
             "junit": junit_path,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +61,54 @@ def _summary(report: RunReport) -> str:
                 )
         if result.error:
             lines.append(f"  ERROR {result.scenario} [{result.provider}]: {result.error}")
-    return "\n".join(lines)
+    lines += [_smallest(r) for r in report.results]
+    return "\n".join(line for line in lines if line)
+
+
+def _smallest(result: ScenarioResult) -> str:
+    """The shrunk failing answer of a fuzz search, on one line (the reports carry it whole)."""
+    fuzz = getattr(result, "fuzz", None)  # a FuzzResult; imported only with --fuzz (hypothesis)
+    if not fuzz or fuzz.get("role") != "smallest" or result.verdict != "fail":
+        return ""
+    answer = json.dumps(getattr(result, "response", None), ensure_ascii=False)
+    answer = answer if len(answer) <= 300 else answer[:297] + "..."
+    return (
+        f"  SMALLEST {result.scenario} [{result.provider}] "
+        f"(shrunk from {fuzz.get('shrunk_from') or 'itself: already minimal'}): {answer}"
+    )
+
+
+def _with_fuzz(
+    report: RunReport,
+    providers: Sequence[str],
+    fuzz: tuple[int, int],
+    client: Client,
+    control: MockControl,
+) -> RunReport:
+    """The catalogue report with the fuzz results and their summary (``meta.fuzz``) added."""
+    from faultproof.contracts.fuzz import fuzz as run_fuzz
+
+    examples, seed = fuzz
+    catalogue = default_catalogue()
+    print(f"fuzz: {examples} generated answers per provider (seed {seed})", file=sys.stderr)
+    started = time.monotonic()
+    results, summary = run_fuzz(
+        [catalogue.provider(p) for p in providers],
+        examples,
+        client,
+        control,
+        seed_value=seed,
+        on_result=lambda r: print(
+            f"{r.verdict.upper():4} {r.provider:9} {r.scenario} (varies {r.fuzz['template']})",
+            file=sys.stderr,
+        ),
+    )
+    return dataclasses.replace(
+        report,
+        duration_s=report.duration_s + time.monotonic() - started,
+        results=report.results + tuple(results),
+        meta={**report.meta, "fuzz": summary},
+    )
 
 
 def run_client(
@@ -70,8 +120,13 @@ def run_client(
     mock_url: str | None,
     workers: int,
     outputs: Mapping[str, str | None],
+    fuzz: tuple[int, int] = (0, 0),
 ) -> bool:
-    """Run, report, and say whether every applicable check passed."""
+    """Run, report, and say whether every applicable check passed.
+
+    ``fuzz`` is (examples per provider, seed): with examples, generated answers follow the
+    catalogue (``faultproof.contracts.fuzz``), their results join the same report.
+    """
     catalogue = default_catalogue()
     pairs = select(catalogue, providers, patterns)
     if client_py:
@@ -88,6 +143,9 @@ def run_client(
                 report = runner.run(pairs)
         else:
             report = runner.run(pairs)
+        if fuzz[0]:
+            chosen = providers or tuple(catalogue.providers)
+            report = _with_fuzz(report, chosen, fuzz, client, runner.control)
     from faultproof.contracts.reports import write
 
     write(report, **{k: Path(v) for k, v in outputs.items() if v})

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..verdict import Outcome, RunReport, ScenarioResult, TimelineEntry
-from .junit import describe_entry, describe_outcome, xml_safe
+from .junit import describe_entry, describe_outcome, describe_response, xml_safe
 
 #: Requests drawn per timeline; the request table below it lists all of them.
 MAX_SVG_ROWS = 300
@@ -264,6 +264,10 @@ def _scenario(result: ScenarioResult, slug: str) -> str:
         parts.append("</table>")
     else:
         parts.append('<p class="muted">No check applies to this scenario.</p>')
+    served = describe_response(result)
+    if served:
+        head, _, body = served.partition("\n")
+        parts.append(f'<h4>Served answer</h4><p class="muted">{_e(head)}</p><pre>{_e(body)}</pre>')
     parts.append("<h4>Client outcome</h4>" + _outcome(result.outcome) + "<h4>Timeline</h4>")
     if result.timeline:
         parts.append(f'<div class="timeline">{timeline_svg(result.timeline)}</div>')

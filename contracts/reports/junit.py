@@ -18,6 +18,7 @@ shared by the Markdown and HTML writers.
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -67,8 +68,24 @@ def timeline_text(entries: Iterable[TimelineEntry]) -> str:
     return f"timeline ({len(lines)} request{'s' if len(lines) != 1 else ''}):\n" + "\n".join(lines)
 
 
+def describe_response(result: ScenarioResult) -> str:
+    """For a ``--fuzz`` result, the generated answer that was served (else the empty string)."""
+    fuzz = getattr(result, "fuzz", None)  # a FuzzResult (contracts/fuzz.py)
+    if not fuzz:
+        return ""
+    role = "smallest failing answer" if fuzz.get("role") == "smallest" else "generated answer"
+    shrunk = f", shrunk from {fuzz['shrunk_from']}" if fuzz.get("shrunk_from") else ""
+    served = json.dumps(getattr(result, "response", None), ensure_ascii=False, indent=1)
+    return (
+        f"{role} (varies {fuzz.get('template')}{shrunk}); expected: {fuzz.get('expect')}\n{served}"
+    )
+
+
 def _evidence(result: ScenarioResult) -> str:
-    return f"client outcome: {describe_outcome(result.outcome)}\n\n{timeline_text(result.timeline)}"
+    served = describe_response(result)
+    return (
+        f"{served}\n\n" if served else ""
+    ) + f"client outcome: {describe_outcome(result.outcome)}\n\n{timeline_text(result.timeline)}"
 
 
 def _secs(value: float) -> str:

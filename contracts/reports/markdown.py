@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from ..verdict import CheckResult, RunReport, ScenarioResult
-from .junit import describe_entry, describe_outcome, xml_safe
+from .junit import describe_entry, describe_outcome, describe_response, xml_safe
 
 #: Timeline lines shown per failing scenario; the JSON and HTML reports carry all of them.
 MAX_TIMELINE_LINES = 30
@@ -106,8 +106,11 @@ def _failure(result: ScenarioResult) -> list[str]:
     hidden = len(result.timeline) - len(timeline)
     if hidden > 0:
         timeline.append(f"... {hidden} more (see the JSON or HTML report)")
-    body = f"client outcome: {describe_outcome(result.outcome)}\n\n" + (
-        "\n".join(timeline) or "no request reached the mock"
+    served = describe_response(result)
+    body = (
+        (f"{xml_safe(served)}\n\n" if served else "")
+        + (f"client outcome: {describe_outcome(result.outcome)}\n\n")
+        + ("\n".join(timeline) or "no request reached the mock")
     )
     if result.stdout_tail:
         body += "\n\nclient output (tail):\n" + xml_safe(result.stdout_tail.rstrip())
