@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from session_load import raised_limits
 
 from faultproof.contracts import PROVIDERS, default_catalogue
 
@@ -64,13 +65,7 @@ def serve_args(surface: str) -> list[str]:
     reaches the logic behind the limits; the control plane with every provider served."""
     if surface == CONTROL:
         return []
-    limits = [
-        arg
-        for name, rule in default_catalogue().provider(surface).rules.items()
-        if isinstance(rule.value, dict) and "limit" in rule.value
-        for arg in ("--set", f"{surface}.{name}.limit=1000000")
-    ]
-    return ["--providers", surface, *limits]
+    return ["--providers", surface, *raised_limits((surface,))]
 
 
 def _config(surface: str) -> str:
