@@ -83,8 +83,8 @@ def retry_after_category(value: str, now: float | None = None) -> Category:
 
 
 def _date(offset_s: int, asctime: bool) -> str:
-    """An HTTP-date (or asctime date) ``offset_s`` whole seconds from the moment of drawing."""
-    moment = math.ceil(time.time()) + offset_s
+    """An HTTP-date (or asctime date) ``offset_s`` seconds from drawing, at most (whole seconds)."""
+    moment = math.floor(time.time()) + offset_s
     if asctime:
         return time.asctime(time.gmtime(moment))
     return formatdate(moment, usegmt=True)
@@ -101,7 +101,7 @@ def retry_after_values(*, max_seconds: float = 120.0) -> st.SearchStrategy[str]:
     hundredths = max(1, math.floor(max_seconds * 100))
     seconds = st.integers(0, whole).map(str) | st.integers(0, whole).map(lambda n: f" {n} ")
     fraction = st.integers(1, hundredths).map(lambda n: f"{n // 100}.{n % 100:02d}")
-    future = st.builds(_date, st.integers(2, max(2, whole)), st.booleans())
+    future = st.builds(_date, st.integers(min(2, whole), whole), st.booleans())
     past = st.builds(_date, st.integers(-(10**9), -1), st.booleans())
     negative = st.integers(1, 10**6).map(lambda n: f"-{n}") | fraction.map(lambda f: f"-{f}")
     garbage = st.sampled_from(GARBAGE) | st.text(
