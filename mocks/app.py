@@ -121,7 +121,8 @@ def _begin() -> Response | None:
     elif scenario.kind == "stream_error":
         g.stream_error = answers.ScenarioAnswer(scenario, trigger.params)
     else:
-        raise answers.ScenarioAnswer(scenario, trigger.params)
+        # Returned, not raised: Flask's exception handling costs a fifth of a canned answer.
+        return _answer(answers.ScenarioAnswer(scenario, trigger.params))
     return None
 
 
