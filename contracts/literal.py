@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from .errors import FaultproofError
 from .normal_form import NormalForm
 from .scenario import Response, Scenario
@@ -70,6 +72,10 @@ def check_response(data: Any) -> None:
     status = data.get("status")
     if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
         _fail(f"response.status must be an integer from 200 to 599, got {status!r}")
+    try:
+        orjson.dumps(data.get("body"))
+    except TypeError as exc:
+        _fail(f"response.body cannot be sent as JSON: {exc} (integers must fit in 64 bits)")
     headers = data.get("headers", {})
     if not isinstance(headers, dict):
         _fail("response.headers is an object of header name to text value")

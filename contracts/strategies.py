@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any, Literal
 
+import orjson
 from hypothesis import strategies as st
 
 from .catalogue import Provider, default_catalogue
@@ -233,6 +234,11 @@ def _pin(provider: Provider, template: _Template, body: Any) -> Any:
 
 
 def _valid(provider: Provider, pointer: str, body: Any) -> bool:
+    """Valid against the schema, with a normal form, and sendable (orjson: 64-bit integers)."""
+    try:
+        orjson.dumps(body)
+    except TypeError:
+        return False
     normal = provider.normal_form.apply(body)
     return first_error(provider.schema, body, pointer) is None and bool(
         normal.code or normal.message

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from faultproof.contracts import FaultproofError
+from faultproof.contracts.literal import check_response
+
 ALANA_KEY = {"X-API-Key": "alana_test_key"}
 PRODUCT = "/alana/api/v1/products/42"
 
@@ -80,3 +83,8 @@ def test_a_bad_literal_step_is_refused_with_what_is_wrong(client, step, message)
     _, answer = _session(client, {"steps": [step]})
     assert answer.status_code == 400
     assert message in answer.json["faultproof_error"]
+
+
+def test_a_body_json_cannot_carry_is_refused_before_serving():
+    with pytest.raises(FaultproofError, match="integers must fit in 64 bits"):
+        check_response({"status": 503, "body": {"n": 2**70}})
