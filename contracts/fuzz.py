@@ -272,7 +272,7 @@ def fuzz(
     *,
     seed_value: int = 0,
     budget_s: float = SHRINK_BUDGET_S,
-    on_result: Callable[[ScenarioResult], None] | None = None,
+    on_result: Callable[[FuzzResult], None] | None = None,
 ) -> tuple[list[FuzzResult], dict[str, Any]]:
     """Search every provider at once; the results and a summary for the report's ``meta``."""
 
