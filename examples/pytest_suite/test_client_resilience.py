@@ -18,14 +18,15 @@ from faultproof.contracts.assertions import (
 )
 
 
+def play(session):
+    """Your client, doing what the scenario is about, within the time the scenario allows."""
+    return client(session.base_url, session.operation, timeout_s=session.time_limit_s)
+
+
 @pytest.mark.faultproof(provider="alana", scenario="RATE_*")
 def test_survives_alana_rate_limits(faultproof_session):
     """One test id per matching scenario: test_survives_alana_rate_limits[alana.RATE_001]."""
-    outcome = client(
-        faultproof_session.base_url,
-        faultproof_session.operation,
-        timeout_s=faultproof_session.time_limit_s,
-    )
+    outcome = play(faultproof_session)
     assert_survives(faultproof_session.journal(), outcome)
 
 
@@ -34,7 +35,7 @@ def test_survives_alana_rate_limits(faultproof_session):
 )
 def test_gives_up_on_client_errors(faultproof_session):
     """A non-retryable answer is reported, never retried."""
-    outcome = client(faultproof_session.base_url, faultproof_session.operation)
+    outcome = play(faultproof_session)
     assert not outcome.ok
     assert_stops_on_non_retryable(faultproof_session.journal())
 
@@ -42,11 +43,7 @@ def test_gives_up_on_client_errors(faultproof_session):
 @pytest.mark.faultproof(provider="aironclaw", scenario=["fault.drop", "fault.malformed_json"])
 def test_survives_transport_faults(faultproof_session):
     """Generic transport faults, on any provider: the client ends with an outcome, in time."""
-    outcome = client(
-        faultproof_session.base_url,
-        faultproof_session.operation,
-        timeout_s=faultproof_session.time_limit_s,
-    )
+    outcome = play(faultproof_session)
     assert_survives(faultproof_session.journal(), outcome)
 
 
