@@ -54,6 +54,11 @@ def serve(
         "graceful_timeout": 2,
         "timeout": 0,
         "keepalive": 5,
+        # gunicorn's own 414/431 pages (request line over 4 KiB, a header over 8 KiB) would answer
+        # before the mock, in HTML no provider documents: the mock sees every request line, and
+        # headers up to 64 KiB (0 means gunicorn's 8 KiB default for this one).
+        "limit_request_line": 0,
+        "limit_request_field_size": 65536,
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
         "loglevel": "info",

@@ -36,6 +36,23 @@ def test_serve_answers_and_stops_cleanly(sig, start):
     assert "Shutting down" in output
 
 
+def test_long_request_lines_and_headers_reach_the_mock(start):
+    """gunicorn's own 414/431 pages never stand in for the provider (schemathesis found one)."""
+    proc, url = start("--providers", "alana")
+    try:
+        long_query = {"q": "x" * 6000}
+        answer = httpx.get(
+            url + "/alana/api/v1/products",
+            params=long_query,
+            headers={"X-API-Key": "alana_test_key", "X-Long": "y" * 9000},
+        )
+        assert answer.status_code == 200, answer.text[:200]
+        assert answer.headers["content-type"].startswith("application/json")
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=15)
+
+
 def test_serve_binds_loopback_by_default(start):
     proc, url = start("--providers", "alana")
     try:
