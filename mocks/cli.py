@@ -142,9 +142,9 @@ def _rule_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
     "state_url",
     default="memory",
     show_default=True,
-    metavar="memory|redis://HOST:PORT/DB",
-    help="Where sessions, plans, counters and journals live; Redis lets workers and "
-    "replicas share them.",
+    metavar="memory|sqlite:///PATH|sqlite://|redis://HOST:PORT/DB",
+    help="Where sessions, plans, counters and journals live; SQLite lets this host's workers "
+    "share them (sqlite:// is a fresh file removed at exit), Redis workers and replicas.",
 )
 @click.option(
     "--journal-limit",
@@ -185,7 +185,8 @@ def serve(
     if workers > 1 and state_url == "memory":
         raise click.BadParameter(
             "more than one worker needs a state store the workers share: add "
-            "--state redis://HOST:PORT/DB (the in-memory store serves one process)",
+            "--state sqlite:///PATH.db (this host), --state sqlite:// (a fresh file, removed "
+            "at exit) or --state redis://HOST:PORT/DB (the in-memory store serves one process)",
             param_hint="--workers",
         )
     if not _is_loopback(host) and not control_token:
@@ -230,9 +231,12 @@ def _store(url: str) -> Any:
         from .memory_store import MemoryStore
 
         return MemoryStore()
+    if url.startswith("sqlite://"):
+        return _sqlite_store(url)
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise click.BadParameter(
-            f"{url!r}: expected 'memory' or redis://HOST:PORT/DB", param_hint="--state"
+            f"{url!r}: expected 'memory', sqlite:///PATH, sqlite:// or redis://HOST:PORT/DB",
+            param_hint="--state",
         )
     import redis
 
@@ -243,6 +247,21 @@ def _store(url: str) -> Any:
     except (redis.RedisError, ValueError) as exc:
         raise click.BadParameter(
             f"cannot use Redis at {url}: {exc}", param_hint="--state"
+        ) from None
+
+
+def _sqlite_store(url: str) -> Any:
+    import sqlite3
+
+    from .sqlite_store import SqliteStore
+
+    try:
+        return SqliteStore.from_url(url)
+    except (sqlite3.Error, OSError) as exc:
+        raise click.BadParameter(
+            f"cannot use SQLite at {url}: {exc} (sqlite:///PATH needs a writable folder; "
+            "sqlite:// makes a fresh file)",
+            param_hint="--state",
         ) from None
 
 

@@ -163,13 +163,16 @@ def redis_url(tmp_path_factory):
     proc.wait(timeout=10)
 
 
-@pytest.fixture(params=["memory", "redis"])
-def store(request):
-    """Each store implementation in turn: both pass the same suite."""
+@pytest.fixture(params=["memory", "redis", "sqlite"])
+def store(request, tmp_path):
+    """Each store implementation in turn: all pass the same suite."""
     from faultproof.mocks.memory_store import MemoryStore
+    from faultproof.mocks.sqlite_store import SqliteStore
 
     if request.param == "memory":
         return MemoryStore()
+    if request.param == "sqlite":
+        return SqliteStore(str(tmp_path / "state.db"))
     from faultproof.mocks.redis_store import RedisStore
 
     url = request.getfixturevalue("redis_url")

@@ -1,19 +1,30 @@
-"""Several `faultproof serve` processes (and workers) on one Redis share one session."""
+"""Several `faultproof serve` processes (and workers) on one shared store share one session:
+a Redis, or a SQLite file on this host."""
 
 from __future__ import annotations
 
 import httpx
+import pytest
 
 KEY = {"X-API-Key": "alana_test_key"}
 
 
-def test_two_servers_one_session(start, redis_url):
+@pytest.fixture(params=["redis", "sqlite"])
+def shared_url(request, tmp_path) -> str:
+    """An empty shared store's ``--state`` value."""
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path / 'state.db'}"
     import redis
 
-    redis.Redis.from_url(redis_url).flushdb()
-    _, first = start("--providers", "alana", "--state", redis_url)
+    url = request.getfixturevalue("redis_url")
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+def test_two_servers_one_session(start, shared_url):
+    _, first = start("--providers", "alana", "--state", shared_url)
     _, second = start(
-        "--providers", "alana", "--state", redis_url, "--workers", "2", "--threads", "8"
+        "--providers", "alana", "--state", shared_url, "--workers", "2", "--threads", "8"
     )
     session = httpx.post(first + "/__faultproof/sessions").json()
     sid = session["id"]
@@ -55,13 +66,10 @@ def test_two_servers_one_session(start, redis_url):
     assert httpx.get(f"{first}/s/{sid}/alana/api/v1/products/42", headers=KEY).status_code == 404
 
 
-def test_rate_limit_counters_are_shared(start, redis_url):
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
+def test_rate_limit_counters_are_shared(start, shared_url):
     limit = ("--set", "alana.rate_limit.limit=3", "--set", "alana.rate_limit.window_s=3600")
-    _, first = start("--providers", "alana", "--state", redis_url, *limit)
-    _, second = start("--providers", "alana", "--state", redis_url, *limit)
+    _, first = start("--providers", "alana", "--state", shared_url, *limit)
+    _, second = start("--providers", "alana", "--state", shared_url, *limit)
     sid = httpx.post(first + "/__faultproof/sessions").json()["id"]
     statuses = [
         httpx.get(

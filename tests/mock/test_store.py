@@ -1,9 +1,12 @@
-"""One suite, two stores: memory and a real Redis behave the same."""
+"""One suite, three stores: memory, SQLite and a real Redis behave the same."""
 
 from __future__ import annotations
 
+import multiprocessing
+import sqlite3
 import threading
 
+from faultproof.mocks.sqlite_store import TRIM_EVERY, SqliteStore
 from faultproof.mocks.store import DEFAULT_SESSION
 
 
@@ -86,6 +89,22 @@ def test_journal_bound_counts_what_it_drops(store):
     assert page.dropped == 15
 
 
+def test_a_lower_bound_drops_at_once_and_a_higher_one_drops_nothing(store):
+    store.create_session("b", "s", now=0.0)
+    for i in range(12):
+        store.append("b", {"i": i}, limit=10)
+    store.append("b", {"i": 12}, limit=5)
+    assert ([e["i"] for e in store.journal("b").entries], store.journal("b").dropped) == (
+        list(range(8, 13)),
+        8,
+    )
+    store.append("b", {"i": 13}, limit=20)
+    assert ([e["i"] for e in store.journal("b").entries], store.journal("b").dropped) == (
+        list(range(8, 14)),
+        8,
+    )
+
+
 def test_state_is_held_exclusively(store):
     store.create_session("st", "s", now=0.0)
 
@@ -130,3 +149,53 @@ def test_a_request_that_outlives_its_session_leaves_nothing(store):
     assert store.session("gone", now=1.0, ttl_s=60) is None
     if hasattr(store, "redis"):
         assert not list(store.redis.scan_iter(match="fp:s:gone*"))
+    if isinstance(store, SqliteStore):
+        assert _rows(store, "gone") == {"sessions": 0, "journal": 0, "states": 0, "counters": 0}
+
+
+def _rows(store: SqliteStore, session: str) -> dict[str, int]:
+    with sqlite3.connect(store.path) as conn:
+        return {
+            table: conn.execute(
+                f"SELECT count(*) FROM {table} WHERE {column} LIKE ?", (f"{session}%",)
+            ).fetchone()[0]
+            for table, column in (
+                ("sessions", "id"),
+                ("journal", "session"),
+                ("states", "session"),
+                ("counters", "key"),
+            )
+        }
+
+
+def test_sqlite_keeps_at_most_one_trim_interval_past_the_bound(tmp_path):
+    store = SqliteStore(str(tmp_path / "state.db"))
+    store.create_session("t", "s", now=0.0)
+    counts = []
+    for i in range(5 * TRIM_EVERY):
+        store.append("t", {"i": i}, limit=10)
+        counts.append(_rows(store, "t")["journal"])
+    assert max(counts) == 10 + TRIM_EVERY - 1
+    assert counts[-1] == 10
+    page = store.journal("t")
+    assert ([e["i"] for e in page.entries], page.dropped) == (list(range(310, 320)), 310)
+
+
+def _append_in_child(store: SqliteStore) -> None:
+    for i in range(200):
+        store.append("f", {"from": "child", "i": i}, limit=50)
+
+
+def test_sqlite_is_shared_by_forked_processes(tmp_path):
+    store = SqliteStore(str(tmp_path / "state.db"))
+    store.create_session("f", "s", now=0.0)
+    store.append("f", {"from": "parent", "i": -1}, limit=50)  # the parent holds a connection
+    child = multiprocessing.get_context("fork").Process(target=_append_in_child, args=(store,))
+    child.start()
+    for i in range(200):
+        store.append("f", {"from": "parent", "i": i}, limit=50)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    page = store.journal("f")
+    assert [e["seq"] for e in page.entries] == list(range(352, 402))
+    assert page.dropped == 351

@@ -1,0 +1,289 @@
+"""The shared store on one host: SQLite in WAL mode, for ``--workers N`` without a Redis.
+
+Every race is settled by SQLite's single writer: a statement or ``BEGIN IMMEDIATE`` transaction
+holds the database's write lock, and a writer that finds it taken waits (``busy_timeout``)
+instead of failing. Plan steps and rate-limit hits are one ``UPDATE``/upsert ``... RETURNING``
+each; a journal append is one ``UPDATE`` (sequence number, kept and dropped counts, all from
+the old row) plus one ``INSERT``, and a range ``DELETE`` of the rows past the bound only every
+``TRIM_EVERY`` appends: reads ask for the last ``kept`` sequence numbers, so stale rows are never
+seen and ``dropped`` stays exact. Provider state is read and written inside one write
+transaction held for the request's block.
+
+Each thread opens its own connection, in the process that uses it: a connection never crosses
+a ``fork`` (gunicorn forks its workers after the store is built; the store itself only holds a
+path). ``synchronous=OFF``: the mock's state is worth nothing after a machine crash, and an
+application crash cannot corrupt a WAL database at any ``synchronous`` level.
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from typing import Any
+
+import orjson
+
+from .store import DEFAULT_SESSION, JournalPage, SessionInfo, WindowCount, window_of
+
+TRIM_EVERY = 64
+BUSY_TIMEOUT_S = 30.0
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, created_at REAL NOT NULL, touched_at REAL NOT NULL,
+    secret TEXT NOT NULL, plan BLOB, step INTEGER NOT NULL DEFAULT 0,
+    seq INTEGER NOT NULL DEFAULT 0, kept INTEGER NOT NULL DEFAULT 0,
+    dropped INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal (
+    session TEXT NOT NULL, seq INTEGER NOT NULL, entry BLOB NOT NULL, PRIMARY KEY (session, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS states (
+    session TEXT NOT NULL, provider TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (session, provider)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+    key TEXT PRIMARY KEY, win INTEGER NOT NULL, count INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+ADD_DEFAULT = (
+    "INSERT OR IGNORE INTO sessions (id, created_at, touched_at, secret) VALUES (?, 0, 0, '')"
+)
+TOUCH = (
+    "UPDATE sessions SET touched_at = ?1 WHERE id = ?2 AND (id = ?4 OR ?1 - touched_at <= ?3) "
+    "RETURNING created_at, plan, secret"
+)
+APPEND = (
+    "UPDATE sessions SET seq = seq + 1, dropped = dropped + max(0, kept + 1 - ?2), "
+    "kept = min(kept + 1, ?2) WHERE id = ?1 RETURNING seq, kept"
+)
+HIT = (
+    "INSERT INTO counters (key, win, count) VALUES (?1, ?2, 1) ON CONFLICT (key) DO UPDATE "
+    "SET count = CASE WHEN win = ?2 THEN count + 1 ELSE 1 END, win = ?2 RETURNING count"
+)
+
+# Connections a parent process left open when it forked: never used or closed in the child
+# (closing would release the parent's POSIX locks as seen from this process), only kept alive.
+_INHERITED: list[Any] = []
+
+
+class SqliteStore:
+    """Sessions, journals, state and counters in one SQLite file shared by this host's workers."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        with closing(self._open()) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+            conn.execute(ADD_DEFAULT, (DEFAULT_SESSION,))
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget(ref()))
+
+    @classmethod
+    def from_url(cls, url: str) -> SqliteStore:
+        """``sqlite:///PATH`` (kept after exit), or ``sqlite://``: a fresh file, removed at exit.
+
+        The fresh file goes to ``/dev/shm`` when there is one (memory, never written to disk).
+        """
+        path = url.removeprefix("sqlite://")
+        if path:
+            return cls(path)
+        folder = tempfile.mkdtemp(
+            prefix="faultproof-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
+        )
+        atexit.register(_remove_in, os.getpid(), folder)
+        return cls(os.path.join(folder, "state.db"))
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn.execute("PRAGMA synchronous=OFF")
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._open()
+        return conn
+
+    @contextmanager
+    def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> Iterator[sqlite3.Connection]:
+        """One transaction; inside ``state()``'s block, the one it already holds."""
+        conn = self._conn()
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute(begin)
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def create_session(self, session_id: str, secret: str, now: float) -> None:
+        with self._transaction() as conn:
+            self._drop(conn, session_id)
+            conn.execute(
+                "INSERT OR REPLACE INTO sessions (id, created_at, touched_at, secret) "
+                "VALUES (?, ?, ?, ?)",
+                (session_id, now, now, secret),
+            )
+
+    def session(self, session_id: str, now: float, ttl_s: float) -> SessionInfo | None:
+        found = self._conn().execute(TOUCH, (now, session_id, ttl_s, DEFAULT_SESSION)).fetchall()
+        if not found:
+            with self._transaction() as conn:
+                idle = conn.execute(
+                    "SELECT 1 FROM sessions WHERE id = ? AND ? - touched_at > ?",
+                    (session_id, now, ttl_s),
+                ).fetchall()
+                if idle:
+                    self._drop(conn, session_id)
+            return None
+        created_at, plan, secret = found[0]
+        return SessionInfo(
+            session_id, created_at, now, orjson.loads(plan) if plan else None, secret
+        )
+
+    def _drop(self, conn: sqlite3.Connection, session_id: str) -> bool:
+        """Remove a session and all it owns; ``default`` comes back empty at once."""
+        existed = conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
+        conn.execute("DELETE FROM journal WHERE session = ?", (session_id,))
+        conn.execute("DELETE FROM states WHERE session = ?", (session_id,))
+        conn.execute(
+            "DELETE FROM counters WHERE key >= ? AND key < ?", (f"{session_id}:", f"{session_id};")
+        )
+        if session_id == DEFAULT_SESSION:
+            conn.execute(ADD_DEFAULT, (DEFAULT_SESSION,))
+        return existed and session_id != DEFAULT_SESSION
+
+    def delete_session(self, session_id: str) -> bool:
+        with self._transaction() as conn:
+            return self._drop(conn, session_id)
+
+    def session_ids(self) -> list[str]:
+        rows = self._conn().execute(
+            "SELECT id FROM sessions WHERE id != ? ORDER BY id", (DEFAULT_SESSION,)
+        )
+        return [row[0] for row in rows]
+
+    def expire(self, now: float, ttl_s: float) -> list[str]:
+        with self._transaction() as conn:
+            idle = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM sessions WHERE id != ? AND ? - touched_at > ? "
+                    "ORDER BY touched_at, id",
+                    (DEFAULT_SESSION, now, ttl_s),
+                ).fetchall()
+            ]
+            for session_id in idle:
+                self._drop(conn, session_id)
+        return idle
+
+    def set_plan(self, session_id: str, plan: dict[str, Any] | None) -> None:
+        changed = self._conn().execute(
+            "UPDATE sessions SET plan = ?, step = 0 WHERE id = ?",
+            (orjson.dumps(plan) if plan else None, session_id),
+        )
+        if changed.rowcount == 0:
+            raise KeyError(session_id)
+
+    def take_step(self, session_id: str) -> int:
+        found = (
+            self._conn()
+            .execute(
+                "UPDATE sessions SET step = step + 1 WHERE id = ? RETURNING step", (session_id,)
+            )
+            .fetchall()
+        )
+        if not found:
+            raise KeyError(session_id)
+        return int(found[0][0]) - 1
+
+    def append(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
+        with self._transaction() as conn:
+            found = conn.execute(APPEND, (session_id, limit)).fetchall()
+            if not found:
+                return 0  # a request that outlived its session (a hang the client left): not kept
+            seq, kept = found[0]
+            conn.execute(
+                "INSERT INTO journal (session, seq, entry) VALUES (?, ?, ?)",
+                (session_id, seq, orjson.dumps({**entry, "seq": seq})),
+            )
+            if seq % TRIM_EVERY == 0 and seq > kept:
+                conn.execute(
+                    "DELETE FROM journal WHERE session = ? AND seq <= ?", (session_id, seq - kept)
+                )
+            return int(seq)
+
+    def journal(self, session_id: str) -> JournalPage:
+        with self._transaction("BEGIN") as conn:
+            found = conn.execute(
+                "SELECT seq - kept, dropped FROM sessions WHERE id = ?", (session_id,)
+            ).fetchall()
+            if not found:
+                return JournalPage([], 0)
+            after, dropped = found[0]
+            rows = conn.execute(
+                "SELECT entry FROM journal WHERE session = ? AND seq > ? ORDER BY seq",
+                (session_id, after),
+            ).fetchall()
+        return JournalPage([orjson.loads(row[0]) for row in rows], int(dropped))
+
+    @contextmanager
+    def state(
+        self, session: str, provider: str, seed: Callable[[], dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
+        with self._transaction() as conn:
+            if not conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session,)).fetchall():
+                found = None
+            else:
+                found = conn.execute(
+                    "SELECT data FROM states WHERE session = ? AND provider = ?",
+                    (session, provider),
+                ).fetchall()
+            if found is None:
+                yield copy.deepcopy(seed())  # the session ended while this request ran: not kept
+                return
+            data = orjson.loads(found[0][0]) if found else copy.deepcopy(seed())
+            yield data
+            conn.execute(
+                "INSERT OR REPLACE INTO states (session, provider, data) VALUES (?, ?, ?)",
+                (session, provider, orjson.dumps(data)),
+            )
+
+    def hit(self, key: str, window_s: float, now: float) -> WindowCount:
+        window = window_of(window_s, now)
+        found = self._conn().execute(HIT, (key, window)).fetchall()
+        return WindowCount(int(found[0][0]), (window + 1) * window_s)
+
+    def peek(self, key: str, window_s: float, now: float) -> WindowCount:
+        window = window_of(window_s, now)
+        found = (
+            self._conn()
+            .execute("SELECT count FROM counters WHERE key = ? AND win = ?", (key, window))
+            .fetchall()
+        )
+        return WindowCount(int(found[0][0]) if found else 0, (window + 1) * window_s)
+
+
+def _forget(store: SqliteStore | None) -> None:
+    """In a forked child: open new connections; the parent's stay untouched (see ``_INHERITED``)."""
+    if store is not None:
+        _INHERITED.append(store._local)
+        store._local = threading.local()
+
+
+def _remove_in(owner: int, folder: str) -> None:
+    """At exit of the process that made ``folder`` (forked workers exit too, and leave it)."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
