@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response
+from werkzeug.test import EnvironBuilder
 
 from faultproof.contracts import Scenario
 
@@ -63,3 +65,31 @@ def render(answer: ScenarioAnswer, now: float | None = None) -> Response:
     response = Response(rendered.content(), status=rendered.status or 200, headers=rendered.headers)
     response.headers[SCENARIO_HEADER] = answer.scenario.id
     return response
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """A rendered answer as it leaves the app: what the fast path caches and resends.
+
+    Attributes:
+        status: Status code.
+        status_line: WSGI status (``429 TOO MANY REQUESTS``).
+        headers: WSGI header list, exactly as werkzeug would send it.
+        body: Body bytes (empty where HTTP forbids one, as werkzeug does).
+    """
+
+    status: int
+    status_line: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+#: The GET a cached answer is finalised for; werkzeug reads the method (HEAD) and nothing else.
+_GET = EnvironBuilder(path="/").get_environ()
+
+
+def wire(answer: ScenarioAnswer, now: float) -> Wire:
+    """``render`` finalised as werkzeug finalises it for a GET, for resending as is."""
+    response = render(answer, now=now)
+    body, status_line, headers = response.get_wsgi_response(_GET)
+    return Wire(response.status_code, status_line, list(headers), b"".join(body))

@@ -22,7 +22,8 @@ from faultproof.contracts import PROVIDERS
 
 from . import answers, control, faults, journal, plans, sessions
 from .config import MockConfig
-from .surface import Surface
+from .fast_path import FastPath
+from .surface import ResponseContext, Surface
 from .triggers import TriggerError, find_trigger
 
 log = logging.getLogger("faultproof.mock")
@@ -54,7 +55,8 @@ def create_app(config: MockConfig | None = None) -> Flask:
             f"openapi_{provider_id}",
             lambda provider_id=provider_id: control.provider_openapi(provider_id),
         )
-    app.wsgi_app = sessions.SessionPrefix(app.wsgi_app)  # type: ignore[method-assign]
+    inner = FastPath(app.wsgi_app, cfg, surfaces) if cfg.fast_path else app.wsgi_app
+    app.wsgi_app = sessions.SessionPrefix(inner)  # type: ignore[method-assign]
     app.before_request(_begin)
     app.after_request(_finish)
     app.register_error_handler(answers.ScenarioAnswer, _answer)
@@ -138,6 +140,10 @@ def _finish(response: Response) -> Response:
     stream = getattr(g, "stream_error", None)
     if stream is not None and not getattr(g, "stream_error_consumed", False):
         response = _answer(stream)
+    if surface.every_response:
+        context = ResponseContext(_cfg(), g.session_id, surface.provider_id, request.headers.get)
+        for name, value in surface.every_response(context).items():
+            response.headers.setdefault(name, value)
     if surface.after:
         response = surface.after(response)
     trigger = getattr(g, "fault", None)
@@ -170,7 +176,7 @@ def _record(surface: Surface, response: Response, status: int | None) -> None:
             method=request.method,
             path=_below(surface.provider_id),
             query={k: v for k, v in request.args.items()},
-            headers=dict(request.headers),
+            headers=journal.request_headers(request.environ),
             body=request.get_data(cache=True),
             received_at=g.received_at,
             responded_at=cfg.clock(),

@@ -10,6 +10,7 @@ client changed its token (after a refresh) without revealing it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from werkzeug.datastructures import Headers
@@ -17,6 +18,29 @@ from werkzeug.datastructures import Headers
 from faultproof.contracts.traffic import SECRET_HEADERS, fingerprint, named_wait, redact_header
 
 BODY_LIMIT = 16 * 1024
+#: The two request headers WSGI keeps outside ``HTTP_*`` (werkzeug's ``EnvironHeaders`` rule).
+_BARE = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
+_SHADOWED = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
+#: Hashing a credential per request shows in the profile; clients resend the same few.
+_redact = lru_cache(maxsize=1024)(redact_header)
+
+
+@lru_cache(maxsize=1024)
+def _header_name(key: str) -> str:
+    return key[5:].replace("_", "-").title()
+
+
+def request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    """``dict(request.headers)`` from the WSGI environ: the same names, order and values as
+    werkzeug's ``EnvironHeaders``, without building a request (the fast path has none)."""
+    headers: dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            if key not in _SHADOWED:
+                headers[_header_name(key)] = value
+        elif key in _BARE and value:
+            headers[_BARE[key]] = value
+    return headers
 
 
 def body_text(raw: bytes) -> str | None:
@@ -51,7 +75,9 @@ def entry(
         "method": method,
         "path": redact_path(path) if redact_path else path,
         "query": dict(query),
-        "headers": {k: redact_header(k, v) for k, v in headers.items()},
+        "headers": {
+            k: _redact(k, v) if k.lower() in SECRET_HEADERS else v for k, v in headers.items()
+        },
         "body": body_text(body),
         "status": status,
         "scenario": scenario,
@@ -59,4 +85,12 @@ def entry(
     }
 
 
-__all__ = ["SECRET_HEADERS", "body_text", "entry", "fingerprint", "named_wait", "redact_header"]
+__all__ = [
+    "SECRET_HEADERS",
+    "body_text",
+    "entry",
+    "fingerprint",
+    "named_wait",
+    "redact_header",
+    "request_headers",
+]

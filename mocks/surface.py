@@ -9,7 +9,7 @@ session's provider state, ``rule`` for a documented limit, ``hit`` for a rate-li
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +61,33 @@ class Route:
         return re.sub(r"<(?:[a-z]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>", r"{\1}", self.rule)
 
 
+@dataclass(frozen=True, slots=True)
+class ResponseContext:
+    """What a provider's every-response headers may depend on: explicit, because the fast path
+    (``fast_path.py``) adds them without Flask's request context.
+
+    Attributes:
+        config: The mock's settings.
+        session_id: The session the request belongs to.
+        provider_id: The provider answering.
+        header: Case-insensitive request header lookup.
+    """
+
+    config: MockConfig
+    session_id: str
+    provider_id: str
+    header: Callable[[str], str | None]
+
+    def rule(self, name: str) -> Any:
+        return self.config.rule(self.provider_id, name)
+
+    def peek(self, key: str, window_s: float) -> WindowCount:
+        """A rate-limit window's count, as ``peek`` sees it inside a view."""
+        return self.config.store.peek(
+            _counter(self.session_id, self.provider_id, key), window_s, self.config.clock()
+        )
+
+
 @dataclass
 class Surface:
     """A provider's mocked API.
@@ -71,7 +98,10 @@ class Surface:
         authenticate: Runs before every non-public view; raises ``ScenarioAnswer`` to refuse.
         generic_error: Body for an HTTP error the catalogue does not name (405, 413, ...).
         not_found: Scenario name for a path outside the surface.
-        after: Runs on every response of the provider (Alana's X-RateLimit headers).
+        every_response: Headers every response of the provider carries unless it set them
+            itself (Alana's X-RateLimit-*); Flask-free, so the fast path serves the provider.
+        after: Runs on every response of the provider (needs Flask: the fast path leaves such a
+            provider to the app).
         redact_path: Hides secrets inside paths before they reach the journal.
     """
 
@@ -80,6 +110,7 @@ class Surface:
     authenticate: Callable[[], None] | None = None
     generic_error: Callable[[int, str], Any] | None = None
     not_found: str | None = None
+    every_response: Callable[[ResponseContext], Mapping[str, str]] | None = None
     after: Callable[[Response], Response] | None = None
     redact_path: Callable[[str], str] | None = None
     routes: list[Route] = field(default_factory=list)
@@ -176,13 +207,17 @@ def state() -> Iterator[dict[str, Any]]:
         yield data
 
 
+def _counter(session: str, provider_id: str, key: str) -> str:
+    return f"{session}:{provider_id}:{key}"
+
+
 def hit(key: str, window_s: float) -> WindowCount:
     """Count a request against a fixed rate-limit window, per session and provider."""
-    return config().store.hit(f"{session_id()}:{g.provider_id}:{key}", window_s, now())
+    return config().store.hit(_counter(session_id(), g.provider_id, key), window_s, now())
 
 
 def peek(key: str, window_s: float) -> WindowCount:
-    return config().store.peek(f"{session_id()}:{g.provider_id}:{key}", window_s, now())
+    return config().store.peek(_counter(session_id(), g.provider_id, key), window_s, now())
 
 
 def args() -> dict[str, str]:
@@ -200,10 +235,14 @@ def json_body() -> Any:
         raise ValueError(f"body is not valid JSON: {exc}") from None
 
 
-def bearer() -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` header, if that is what was sent."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+def bearer(header: Callable[[str], str | None] | None = None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if that is what was sent.
+
+    ``header`` looks request headers up (``ResponseContext.header``); the current request's
+    by default.
+    """
+    value = (header or request.headers.get)("Authorization") or ""
+    scheme, _, token = value.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 

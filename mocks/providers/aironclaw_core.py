@@ -17,10 +17,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Response, g, request
+from flask import g, request
 from werkzeug.exceptions import BadRequest
 
-from ..surface import Surface, bearer, fail, json_body, rule, state
+from ..surface import ResponseContext, Surface, bearer, fail, json_body, rule, state
 
 PAT = "aic_pat_test_4f1c2a9b7e3d"
 SESSION = "sess_test_7d2e9a41c0b5"
@@ -263,10 +263,9 @@ def generic_error(status: int, title: str) -> Any:
     return {"error": title}
 
 
-def no_store(response: Response) -> Response:
+def no_store(ctx: ResponseContext) -> dict[str, str]:
     """The API is no-store (seed: 'the dashboard caches GETs but the API is no-store')."""
-    response.headers.setdefault("Cache-Control", str(rule("api_no_store")["cache_control"]))
-    return response
+    return {"Cache-Control": str(ctx.rule("api_no_store")["cache_control"])}
 
 
 surface = Surface(
@@ -275,7 +274,7 @@ surface = Surface(
     authenticate=authenticate,
     generic_error=generic_error,
     not_found="endpoint_not_found",
-    after=no_store,
+    every_response=no_store,
 )
 
 

@@ -9,7 +9,7 @@ concurrency limit (RATE_002), ``X-RateLimit-*`` on every response, 512-character
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -17,6 +17,7 @@ from flask import Response, g, request
 from jsonschema import Draft202012Validator
 
 from ..surface import (
+    ResponseContext,
     Surface,
     args,
     bearer,
@@ -24,7 +25,6 @@ from ..surface import (
     hit,
     json_body,
     now,
-    peek,
     rule,
     state,
     stream_error,
@@ -87,8 +87,10 @@ def seed() -> dict[str, Any]:
     }
 
 
-def _key() -> str | None:
-    return request.headers.get("X-API-Key") or bearer()
+def _key(header: Callable[[str], str | None] | None = None) -> str | None:
+    """The API key sent, looked up with ``header`` (the current request's by default)."""
+    get = header or request.headers.get
+    return get("X-API-Key") or bearer(get)
 
 
 def authenticate() -> None:
@@ -117,17 +119,16 @@ def authenticate() -> None:
         raise fail("AUTH_003")
 
 
-def rate_headers(response: Response) -> Response:
+def rate_headers(ctx: ResponseContext) -> dict[str, str]:
     """X-RateLimit-* on every response, success or error (seed: 'included on every response')."""
-    limit = rule("rate_limit")
-    key = _key() or "anonymous"
-    window = peek(f"key:{key}", float(limit["window_s"]))
-    response.headers.setdefault("X-RateLimit-Limit", str(limit["limit"]))
-    response.headers.setdefault(
-        "X-RateLimit-Remaining", str(max(0, int(limit["limit"]) - window.count))
-    )
-    response.headers.setdefault("X-RateLimit-Reset", str(math.ceil(window.reset_at)))
-    return response
+    limit = ctx.rule("rate_limit")
+    key = _key(ctx.header) or "anonymous"
+    window = ctx.peek(f"key:{key}", float(limit["window_s"]))
+    return {
+        "X-RateLimit-Limit": str(limit["limit"]),
+        "X-RateLimit-Remaining": str(max(0, int(limit["limit"]) - window.count)),
+        "X-RateLimit-Reset": str(math.ceil(window.reset_at)),
+    }
 
 
 def generic_error(status: int, title: str) -> Any:
@@ -141,7 +142,11 @@ def generic_error(status: int, title: str) -> Any:
 
 
 surface = Surface(
-    "alana", seed=seed, authenticate=authenticate, generic_error=generic_error, after=rate_headers
+    "alana",
+    seed=seed,
+    authenticate=authenticate,
+    generic_error=generic_error,
+    every_response=rate_headers,
 )
 ERROR = {"$ref": "#/components/schemas/Error"}
 
