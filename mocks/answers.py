@@ -76,12 +76,14 @@ class Wire:
         status_line: WSGI status (``429 TOO MANY REQUESTS``).
         headers: WSGI header list, exactly as werkzeug would send it.
         body: Body bytes (empty where HTTP forbids one, as werkzeug does).
+        by_name: Header values by lower-case name, the first of each (``Headers.get``).
     """
 
     status: int
     status_line: str
     headers: list[tuple[str, str]]
     body: bytes
+    by_name: dict[str, str]
 
 
 #: The GET a cached answer is finalised for; werkzeug reads the method (HEAD) and nothing else.
@@ -92,4 +94,5 @@ def wire(answer: ScenarioAnswer, now: float) -> Wire:
     """``render`` finalised as werkzeug finalises it for a GET, for resending as is."""
     response = render(answer, now=now)
     body, status_line, headers = response.get_wsgi_response(_GET)
-    return Wire(response.status_code, status_line, list(headers), b"".join(body))
+    by_name = {name.lower(): value for name, value in reversed(headers)}
+    return Wire(response.status_code, status_line, list(headers), b"".join(body), by_name)

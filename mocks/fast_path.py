@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request
 
 from faultproof.contracts import Scenario, template
@@ -87,10 +86,17 @@ class FastPath:
         if cfg.store.session(session_id, received_at, cfg.session_ttl_s) is None:
             return self.app(environ, start_response)
         wire = self._wire(ask, cfg.clock())
-        headers = wire.headers
+        headers, by_name = wire.headers, wire.by_name
         if surface.every_response:
             context = ResponseContext(cfg, session_id, provider, request.headers.get)
-            headers = _with_defaults(headers, surface.every_response(context))
+            # As Headers.setdefault adds them: at the end, unless the answer has the name.
+            extra = [
+                (name, value)
+                for name, value in surface.every_response(context).items()
+                if name.lower() not in by_name
+            ]
+            headers = headers + extra
+            by_name = {**by_name, **{name.lower(): value for name, value in extra}}
         responded_at = cfg.clock()
         entry = journal.entry(
             provider=provider,
@@ -103,7 +109,7 @@ class FastPath:
             responded_at=responded_at,
             status=wire.status,
             scenario=ask.scenario.id,
-            response_headers=Headers(headers),
+            response_headers=_Lookup(by_name),
             response_body=wire.body,
             redact_path=surface.redact_path,
         )
@@ -160,9 +166,14 @@ def _recognise(
     )
 
 
-def _with_defaults(
-    headers: list[tuple[str, str]], defaults: Mapping[str, str]
-) -> list[tuple[str, str]]:
-    """``headers`` plus each default it lacks, as ``Headers.setdefault`` adds them (at the end)."""
-    present = {name.lower() for name, _ in headers}
-    return headers + [(k, v) for k, v in defaults.items() if k.lower() not in present]
+class _Lookup:
+    """Case-insensitive header lookup over lower-cased names (what ``named_wait`` reads),
+    cheaper than building ``Headers`` per answer."""
+
+    __slots__ = ("by_name",)
+
+    def __init__(self, by_name: dict[str, str]) -> None:
+        self.by_name = by_name
+
+    def get(self, key: str) -> str | None:
+        return self.by_name.get(key.lower())
