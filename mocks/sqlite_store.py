@@ -3,22 +3,29 @@
 Every race is settled by SQLite's single writer: a statement or ``BEGIN IMMEDIATE`` transaction
 holds the database's write lock, and a writer that finds it taken waits (``busy_timeout``)
 instead of failing. Plan steps and rate-limit hits are one ``UPDATE``/upsert ``... RETURNING``
-each; a journal append is one ``UPDATE`` (sequence number, kept and dropped counts, all from
-the old row) plus one ``INSERT``, and a range ``DELETE`` of the rows past the bound only every
-``TRIM_EVERY`` appends: reads ask for the last ``kept`` sequence numbers, so stale rows are never
-seen and ``dropped`` stays exact. Provider state is read and written inside one write
-transaction held for the request's block.
+each; a journal append is one ``INSERT ... SELECT`` (the next sequence number, written into
+the entry by ``json_set``) whose trigger counts the session's kept and dropped entries; a range
+``DELETE`` of the rows past the bound runs only every ``TRIM_EVERY`` appends: reads ask for
+the last ``kept`` sequence numbers, so stale rows are never seen and ``dropped`` stays exact.
+One statement per call matters twice: each is a round of SQLite's locking, and each gives up
+the GIL, which a busy worker's other threads then hold for up to a switch interval. Provider
+state is read and written inside one write transaction held for the request's block.
 
 Each thread opens its own connection, in the process that uses it: a connection never crosses
 a ``fork`` (gunicorn forks its workers after the store is built; the store itself only holds a
-path). ``synchronous=OFF``: the mock's state is worth nothing after a machine crash, and an
-application crash cannot corrupt a WAL database at any ``synchronous`` level.
+path). Writers queue on a lock of the host first (``PATH-lock``: a thread lock, then
+``flock``), so SQLite's busy handler, which sleeps a millisecond or more per retry, is only
+the fallback: ``bench/results/store_ops.md`` measures both.
+
+``synchronous=OFF``: the mock's state is worth nothing after a machine crash, and a crash of
+the application cannot corrupt a WAL database at any ``synchronous`` level.
 """
 
 from __future__ import annotations
 
 import atexit
 import copy
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -26,7 +33,7 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from typing import Any
 
 import orjson
@@ -43,8 +50,15 @@ CREATE TABLE IF NOT EXISTS sessions (
     dropped INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS journal (
-    session TEXT NOT NULL, seq INTEGER NOT NULL, entry BLOB NOT NULL, PRIMARY KEY (session, seq)
+    session TEXT NOT NULL, seq INTEGER NOT NULL, bound INTEGER NOT NULL, entry TEXT NOT NULL,
+    PRIMARY KEY (session, seq)
 ) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS journal_bound AFTER INSERT ON journal BEGIN
+    UPDATE sessions SET seq = NEW.seq, dropped = dropped + max(0, kept + 1 - NEW.bound),
+        kept = min(kept + 1, NEW.bound) WHERE id = NEW.session;
+    DELETE FROM journal WHERE NEW.seq % {TRIM_EVERY} = 0 AND session = NEW.session
+        AND seq <= NEW.seq - (SELECT kept FROM sessions WHERE id = NEW.session);
+END;
 CREATE TABLE IF NOT EXISTS states (
     session TEXT NOT NULL, provider TEXT NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (session, provider)
@@ -60,14 +74,55 @@ TOUCH = (
     "UPDATE sessions SET touched_at = ?1 WHERE id = ?2 AND (id = ?4 OR ?1 - touched_at <= ?3) "
     "RETURNING created_at, plan, secret"
 )
+DEFAULT = "SELECT created_at, plan, secret FROM sessions WHERE id = ?"
 APPEND = (
-    "UPDATE sessions SET seq = seq + 1, dropped = dropped + max(0, kept + 1 - ?2), "
-    "kept = min(kept + 1, ?2) WHERE id = ?1 RETURNING seq, kept"
+    "INSERT INTO journal (session, seq, bound, entry) "
+    "SELECT id, seq + 1, ?2, json_set(?3, '$.seq', seq + 1) FROM sessions WHERE id = ?1 "
+    "RETURNING seq"
 )
 HIT = (
     "INSERT INTO counters (key, win, count) VALUES (?1, ?2, 1) ON CONFLICT (key) DO UPDATE "
     "SET count = CASE WHEN win = ?2 THEN count + 1 ELSE 1 END, win = ?2 RETURNING count"
 )
+
+
+class _WriteLock:
+    """One writer at a time on this host: threads of a process on a lock, processes on ``flock``.
+
+    Both wake the next writer as soon as the lock is free, where SQLite's busy handler polls,
+    sleeping a millisecond or more per try.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._threads = threading.RLock()
+        self._depth = 0
+        self._fd = -1  # opened by the first write of the process that writes
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._depth == 0:
+                if self._fd < 0:
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def in_child(self) -> _WriteLock:
+        """A forked child's own lock: the parent's file description would share its ``flock``."""
+        if self._fd >= 0:
+            os.close(self._fd)  # the parent's copy keeps its lock, if held
+        return _WriteLock(self.path)
+
 
 # Connections a parent process left open when it forked: never used or closed in the child
 # (closing would release the parent's POSIX locks as seen from this process), only kept alive.
@@ -80,9 +135,10 @@ class SqliteStore:
     def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
+        self._writing = _WriteLock(f"{path}-lock")
         with closing(self._open()) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
+            conn.executescript(SCHEMA.replace("{TRIM_EVERY}", str(TRIM_EVERY)))
             conn.execute(ADD_DEFAULT, (DEFAULT_SESSION,))
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _forget(ref()))
@@ -120,13 +176,19 @@ class SqliteStore:
         if conn.in_transaction:
             yield conn
             return
-        conn.execute(begin)
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._writing if begin == "BEGIN IMMEDIATE" else nullcontext():
+            conn.execute(begin)
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """One writing statement, its transaction implicit; all its rows (which ends it)."""
+        with self._writing:
+            return self._conn().execute(sql, params).fetchall()
 
     def create_session(self, session_id: str, secret: str, now: float) -> None:
         with self._transaction() as conn:
@@ -138,7 +200,10 @@ class SqliteStore:
             )
 
     def session(self, session_id: str, now: float, ttl_s: float) -> SessionInfo | None:
-        found = self._conn().execute(TOUCH, (now, session_id, ttl_s, DEFAULT_SESSION)).fetchall()
+        if session_id == DEFAULT_SESSION:  # never expires: its idle time is never read
+            found = self._conn().execute(DEFAULT, (session_id,)).fetchall()
+        else:
+            found = self._write(TOUCH, (now, session_id, ttl_s, DEFAULT_SESSION))
         if not found:
             with self._transaction() as conn:
                 idle = conn.execute(
@@ -190,40 +255,24 @@ class SqliteStore:
         return idle
 
     def set_plan(self, session_id: str, plan: dict[str, Any] | None) -> None:
-        changed = self._conn().execute(
-            "UPDATE sessions SET plan = ?, step = 0 WHERE id = ?",
+        changed = self._write(
+            "UPDATE sessions SET plan = ?, step = 0 WHERE id = ? RETURNING id",
             (orjson.dumps(plan) if plan else None, session_id),
         )
-        if changed.rowcount == 0:
+        if not changed:
             raise KeyError(session_id)
 
     def take_step(self, session_id: str) -> int:
-        found = (
-            self._conn()
-            .execute(
-                "UPDATE sessions SET step = step + 1 WHERE id = ? RETURNING step", (session_id,)
-            )
-            .fetchall()
+        found = self._write(
+            "UPDATE sessions SET step = step + 1 WHERE id = ? RETURNING step", (session_id,)
         )
         if not found:
             raise KeyError(session_id)
         return int(found[0][0]) - 1
 
     def append(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
-        with self._transaction() as conn:
-            found = conn.execute(APPEND, (session_id, limit)).fetchall()
-            if not found:
-                return 0  # a request that outlived its session (a hang the client left): not kept
-            seq, kept = found[0]
-            conn.execute(
-                "INSERT INTO journal (session, seq, entry) VALUES (?, ?, ?)",
-                (session_id, seq, orjson.dumps({**entry, "seq": seq})),
-            )
-            if seq % TRIM_EVERY == 0 and seq > kept:
-                conn.execute(
-                    "DELETE FROM journal WHERE session = ? AND seq <= ?", (session_id, seq - kept)
-                )
-            return int(seq)
+        found = self._write(APPEND, (session_id, limit, orjson.dumps(entry).decode()))
+        return int(found[0][0]) if found else 0  # 0: the request outlived its session, not kept
 
     def journal(self, session_id: str) -> JournalPage:
         with self._transaction("BEGIN") as conn:
@@ -263,7 +312,7 @@ class SqliteStore:
 
     def hit(self, key: str, window_s: float, now: float) -> WindowCount:
         window = window_of(window_s, now)
-        found = self._conn().execute(HIT, (key, window)).fetchall()
+        found = self._write(HIT, (key, window))
         return WindowCount(int(found[0][0]), (window + 1) * window_s)
 
     def peek(self, key: str, window_s: float, now: float) -> WindowCount:
@@ -281,6 +330,7 @@ def _forget(store: SqliteStore | None) -> None:
     if store is not None:
         _INHERITED.append(store._local)
         store._local = threading.local()
+        store._writing = store._writing.in_child()
 
 
 def _remove_in(owner: int, folder: str) -> None:
