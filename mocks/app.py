@@ -6,6 +6,10 @@ provider's view runs (its own rules may raise ``ScenarioAnswer`` too). ``_finish
 provider decorate every response, then applies the remembered fault to the answer. Every
 scenario, whatever raised it, is rendered by ``_answer``; an exception nobody planned becomes a
 loud, marked 500 that no client could take for a provider error.
+
+A request that only asks for a catalogue scenario never reaches Flask: ``fast_path.py`` answers
+it as ``_begin``, ``_finish`` and ``_record`` would, so a change to them must keep it in step
+(``tests/mock/test_fast_path.py`` compares both paths answer for answer).
 """
 
 from __future__ import annotations

@@ -122,8 +122,10 @@ class FastPath:
     ) -> _Ask | None:
         """The trigger's answer if the app would give it from the catalogue alone, else None."""
         key = (provider, prefer, named, query)
-        if key in self._asks:
+        try:  # not ``in`` then ``[]``: another thread may empty the cache in between
             return self._asks[key]
+        except KeyError:
+            pass
         if len(self._asks) >= CACHE_SIZE:
             self._asks.clear()
         ask = self._asks[key] = _recognise(self.config, provider, prefer, named, request)
