@@ -148,8 +148,6 @@ def _finish(response: Response) -> Response:
         context = ResponseContext(_cfg(), g.session_id, surface.provider_id, request.headers.get)
         for name, value in surface.every_response(context).items():
             response.headers.setdefault(name, value)
-    if surface.after:
-        response = surface.after(response)
     trigger = getattr(g, "fault", None)
     answered: int | None = response.status_code
     if trigger is not None and trigger.scenario.fault is not None:
@@ -221,6 +219,7 @@ def _http_error(error: HTTPException) -> Response:
         else {"error": error.name}
     )
     response = control.json_response(body, status)
+    response.content_type = surface.generic_error_type
     for name, value in error.get_headers():
         if name.lower() != "content-type":
             response.headers[name] = value

@@ -8,8 +8,8 @@ what ``app._record`` would. It mirrors ``app._begin``: a valid trigger wins over
 step and over every rule of the surface (no view runs), so nothing else has to be consulted.
 
 Everything else goes to the app untouched, which stays the one definition of behaviour: no
-trigger or an invalid one, faults, stream errors, webhooks, ``HEAD``, an unknown session (the
-app looks it up again and answers 404) and providers with a Flask ``after`` hook (Airbyte).
+trigger or an invalid one, faults, stream errors, webhooks, ``HEAD`` and an unknown session
+(the app looks it up again and answers 404).
 ``MockConfig(fast_path=False)`` is the reference ``tests/mock/test_fast_path.py`` compares with.
 """
 
@@ -62,7 +62,7 @@ class FastPath:
     def __init__(self, app: WSGIApp, config: MockConfig, surfaces: Mapping[str, Surface]) -> None:
         self.app = app
         self.config = config
-        self.surfaces = {p: s for p, s in surfaces.items() if s.after is None}
+        self.surfaces = surfaces
         self._asks: dict[tuple[str, str | None, str | None, str], _Ask | None] = {}
         self._wires: dict[tuple[Any, ...], answers.Wire] = {}
 

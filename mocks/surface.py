@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, current_app, g, request
 
 from faultproof.contracts import Provider
 
@@ -97,11 +97,10 @@ class Surface:
         seed: Initial state of a session (deep-copied per session).
         authenticate: Runs before every non-public view; raises ``ScenarioAnswer`` to refuse.
         generic_error: Body for an HTTP error the catalogue does not name (405, 413, ...).
+        generic_error_type: Content-Type of that body.
         not_found: Scenario name for a path outside the surface.
         every_response: Headers every response of the provider carries unless it set them
-            itself (Alana's X-RateLimit-*); Flask-free, so the fast path serves the provider.
-        after: Runs on every response of the provider (needs Flask: the fast path leaves such a
-            provider to the app).
+            itself (Alana's X-RateLimit-*); Flask-free, so the fast path can add them too.
         redact_path: Hides secrets inside paths before they reach the journal.
     """
 
@@ -110,8 +109,8 @@ class Surface:
     authenticate: Callable[[], None] | None = None
     generic_error: Callable[[int, str], Any] | None = None
     not_found: str | None = None
+    generic_error_type: str = "application/json"
     every_response: Callable[[ResponseContext], Mapping[str, str]] | None = None
-    after: Callable[[Response], Response] | None = None
     redact_path: Callable[[str], str] | None = None
     routes: list[Route] = field(default_factory=list)
     blueprint: Blueprint = field(init=False)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, request
+from flask import request
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..answers import SCENARIO_HEADER
 from ..surface import Surface, args, fail, json_body, now, rule, state
 from . import airbyte_auth as auth
 from . import airbyte_data as model
@@ -53,13 +52,6 @@ def generic_error(status: int, title: str) -> Any:
         else f"{title}: {request.method} {_path()}"
     )
     return {"type": "about:blank", "title": title, "status": status, "detail": _clip(detail)}
-
-
-def problem_type(response: Response) -> Response:
-    """Werkzeug's own errors (405, 413, unknown path) go out as problem+json like the others."""
-    if response.headers.get(SCENARIO_HEADER, "").startswith("airbyte.http_"):
-        response.content_type = "application/problem+json"
-    return response
 
 
 def _describe(error: ValidationError) -> str:
@@ -106,7 +98,8 @@ surface = Surface(
     seed=seed,
     authenticate=auth.authenticate,
     generic_error=generic_error,
-    after=problem_type,
+    # Werkzeug's own errors (405, 413, unknown path) go out as problem+json like the others.
+    generic_error_type="application/problem+json",
 )
 surface.blueprint.teardown_request(auth.release_slot)
 
