@@ -13,9 +13,13 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from werkzeug.datastructures import Headers
-
-from faultproof.contracts.traffic import SECRET_HEADERS, fingerprint, named_wait, redact_header
+from faultproof.contracts.traffic import (
+    SECRET_HEADERS,
+    HeaderLookup,
+    fingerprint,
+    named_wait,
+    redact_header,
+)
 
 BODY_LIMIT = 16 * 1024
 #: The two request headers WSGI keeps outside ``HTTP_*`` (werkzeug's ``EnvironHeaders`` rule).
@@ -63,7 +67,7 @@ def entry(
     responded_at: float,
     status: int | None,
     scenario: str | None,
-    response_headers: Mapping[str, str] | Headers,
+    response_headers: HeaderLookup,
     response_body: bytes | None = None,
     redact_path: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
