@@ -87,17 +87,21 @@ def _append_many(store: Any, ops: int) -> None:
         store.append("two", ENTRY, LIMIT)
 
 
+def _run_all(runners: list[Any]) -> float:
+    """Seconds for threads or processes started together to all finish."""
+    start = time.perf_counter()
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+    return time.perf_counter() - start
+
+
 def _two_processes(store: Any, ops: int) -> tuple[float, bool]:
     """Appends per second of two processes together, and whether the count is exact."""
     store.create_session("two", "s", now=0.0)
     context = multiprocessing.get_context("fork")
-    children = [context.Process(target=_append_many, args=(store, ops)) for _ in range(2)]
-    start = time.perf_counter()
-    for child in children:
-        child.start()
-    for child in children:
-        child.join()
-    elapsed = time.perf_counter() - start
+    elapsed = _run_all([context.Process(target=_append_many, args=(store, ops)) for _ in range(2)])
     page = store.journal("two")
     exact = len(page.entries) + page.dropped == 2 * ops and page.entries[-1]["seq"] == 2 * ops
     return 2 * ops / elapsed, exact
@@ -129,13 +133,7 @@ def _threaded(store: SqliteStore, threads: int, ops: int) -> str:
             store.session("t", 1.0, 3600.0)
             store.append("t", ENTRY, LIMIT)
 
-    workers = [threading.Thread(target=work) for _ in range(threads)]
-    start = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    elapsed = time.perf_counter() - start
+    elapsed = _run_all([threading.Thread(target=work) for _ in range(threads)])
     page = store.journal("t")
     exact = len(page.entries) + page.dropped == ops // threads * threads
     return f"{ops // threads * threads / elapsed:,.0f}/s{'' if exact else ' WRONG COUNT'}"
