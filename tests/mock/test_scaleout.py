@@ -3,8 +3,15 @@ a Redis, or a SQLite file on this host."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
+from click.testing import CliRunner
+
+from faultproof.mocks.cli import cli
 
 KEY = {"X-API-Key": "alana_test_key"}
 
@@ -78,3 +85,35 @@ def test_rate_limit_counters_are_shared(start, shared_url):
         for i in range(5)
     ]
     assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_several_workers_need_a_shared_store_and_the_error_names_them():
+    refused = CliRunner().invoke(cli, ["serve", "--workers", "2"])
+    assert refused.exit_code == 2
+    for option in ("sqlite:///PATH", "sqlite://", "redis://HOST:PORT/DB"):
+        assert option in refused.output
+    unknown = CliRunner().invoke(cli, ["serve", "--state", "postgres://x"])
+    assert unknown.exit_code == 2
+    assert "expected 'memory', sqlite:///PATH, sqlite:// or redis://" in unknown.output
+    unusable = CliRunner().invoke(cli, ["serve", "--state", "sqlite:///no/such/folder/x.db"])
+    assert unusable.exit_code == 2
+    assert "cannot use SQLite at sqlite:///no/such/folder/x.db" in unusable.output
+
+
+def test_a_fresh_sqlite_file_is_removed_when_its_process_exits():
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from faultproof.mocks.sqlite_store import SqliteStore\n"
+            "store = SqliteStore.from_url('sqlite://')\n"
+            "store.create_session('x', 's', now=0.0)\n"
+            "print(store.path)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    path = Path(made.stdout.strip())
+    assert path.name == "state.db"
+    assert not path.parent.exists()
