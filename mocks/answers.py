@@ -67,6 +67,19 @@ def render(answer: ScenarioAnswer, now: float | None = None) -> Response:
     return response
 
 
+def internal_error(error: Exception) -> Response:
+    """A bug in the mock (or its store failing): a marked 500 no client could take for a
+    provider error."""
+    response = Response(
+        "faultproof internal error (a bug in the mock, not a provider answer): "
+        f"{type(error).__name__}: {error}\n",
+        status=500,
+        content_type="text/plain",
+    )
+    response.headers["X-Faultproof-Error"] = "internal"
+    return response
+
+
 @dataclass(frozen=True, slots=True)
 class Wire:
     """A rendered answer as it leaves the app: what the fast path caches and resends.

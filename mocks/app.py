@@ -232,14 +232,7 @@ def _internal_error(error: Exception) -> Response:
     if current_app.testing:
         raise error
     log.exception("faultproof internal error on %s %s", request.method, request.path)
-    response = Response(
-        "faultproof internal error (a bug in the mock, not a provider answer): "
-        f"{type(error).__name__}: {error}\n",
-        status=500,
-        content_type="text/plain",
-    )
-    response.headers["X-Faultproof-Error"] = "internal"
-    return response
+    return answers.internal_error(error)
 
 
 __all__ = ["PROVIDERS", "create_app", "load_surface"]

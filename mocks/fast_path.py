@@ -15,6 +15,7 @@ trigger or an invalid one, faults, stream errors, webhooks, ``HEAD`` and an unkn
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from .config import MockConfig
 from .surface import ResponseContext, Surface
 from .triggers import TRIGGER_HEADER, TriggerError, find_trigger
 
+log = logging.getLogger("faultproof.mock")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 #: Bound of each cache; clients vary parameters and time-dependent answers change each
 #: second, so a full cache is emptied rather than grown.
@@ -80,11 +82,26 @@ class FastPath:
         ask = self._ask(provider, prefer, named, query, request) if surface else None
         if surface is None or ask is None:
             return self.app(environ, start_response)
-        cfg = self.config
+        try:
+            answer = self._answer(request, surface, ask)
+        except Exception as error:  # what the app's _internal_error does outside Flask
+            log.exception("faultproof internal error on %s %s", request.method, request.path)
+            answer = answers.internal_error(error).get_wsgi_response(environ)
+        if answer is None:  # unknown session: the app answers 404
+            return self.app(environ, start_response)
+        body, status_line, headers = answer
+        start_response(status_line, headers)
+        return body
+
+    def _answer(
+        self, request: Request, surface: Surface, ask: _Ask
+    ) -> tuple[Iterable[bytes], str, list[tuple[str, str]]] | None:
+        """Body, status and headers sent for ``ask``, journaled; None for an unknown session."""
+        cfg, environ, provider = self.config, request.environ, surface.provider_id
         received_at = cfg.clock()
         session_id = sessions.requested_session(environ, request.headers)
         if cfg.store.session(session_id, received_at, cfg.session_ttl_s) is None:
-            return self.app(environ, start_response)
+            return None
         wire = self._wire(ask, cfg.clock())
         headers, by_name = wire.headers, wire.by_name
         if surface.every_response:
@@ -114,8 +131,7 @@ class FastPath:
             redact_path=surface.redact_path,
         )
         cfg.store.append(session_id, entry, cfg.journal_limit)
-        start_response(wire.status_line, list(headers))
-        return [wire.body]
+        return [wire.body], wire.status_line, list(headers)
 
     def _ask(
         self, provider: str, prefer: str | None, named: str | None, query: str, request: Request

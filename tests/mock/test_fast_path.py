@@ -16,6 +16,7 @@ from faultproof.mocks import journal, plans
 from faultproof.mocks.app import create_app
 from faultproof.mocks.config import MockConfig
 from faultproof.mocks.fast_path import FastPath
+from faultproof.mocks.memory_store import MemoryStore
 
 CATALOGUE = default_catalogue()
 SESSION = "sess_fast"
@@ -199,3 +200,21 @@ def test_request_headers_match_werkzeug():
 
 def test_providers_are_all_covered():
     assert {s.provider for s in ON_DEMAND} == set(PROVIDERS)
+
+
+class FailingStore(MemoryStore):
+    def append(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
+        raise ConnectionError("store unreachable")
+
+
+def test_a_failure_outside_flask_is_a_marked_500(clock):
+    app = create_app(MockConfig(clock=clock, store=FailingStore()))
+    status, headers, body = _call(
+        app,
+        EnvironBuilder(
+            path="/alana/api/v1/products/42", headers={"Prefer": "code=429"}
+        ).get_environ(),
+    )
+    assert status.startswith("500")
+    assert ("X-Faultproof-Error", "internal") in headers
+    assert b"ConnectionError: store unreachable" in body
