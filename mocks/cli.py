@@ -257,7 +257,7 @@ def _sqlite_store(url: str) -> Any:
 
     try:
         return SqliteStore.from_url(url)
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, ValueError) as exc:
         raise click.BadParameter(
             f"cannot use SQLite at {url}: {exc} (sqlite:///PATH needs a writable folder; "
             "sqlite:// makes a fresh file)",

@@ -42,6 +42,7 @@ from .store import DEFAULT_SESSION, JournalPage, SessionInfo, WindowCount, windo
 
 TRIM_EVERY = 64
 BUSY_TIMEOUT_S = 30.0
+SCHEMA_VERSION = 1  # PRAGMA user_version of a file this module made
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, created_at REAL NOT NULL, touched_at REAL NOT NULL,
@@ -99,8 +100,17 @@ class SqliteStore:
         self._local = threading.local()
         self._writing = threading.RLock()
         with closing(self._open()) as conn:
+            version = conn.execute("PRAGMA user_version").fetchall()[0][0]
+            if version != SCHEMA_VERSION and conn.execute("SELECT 1 FROM sqlite_schema").fetchall():
+                raise ValueError(
+                    f"{path} holds another database (user_version {version}, expected "
+                    f"{SCHEMA_VERSION}): name a new file, or use sqlite:// for a fresh one"
+                )
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA.replace("{TRIM_EVERY}", str(TRIM_EVERY)))
+            conn.executescript(
+                SCHEMA.replace("{TRIM_EVERY}", str(TRIM_EVERY))
+                + f"PRAGMA user_version = {SCHEMA_VERSION};"
+            )
             conn.execute(ADD_DEFAULT, (DEFAULT_SESSION,))
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _forget(ref()))

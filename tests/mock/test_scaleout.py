@@ -3,8 +3,10 @@ a Redis, or a SQLite file on this host."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -98,6 +100,20 @@ def test_several_workers_need_a_shared_store_and_the_error_names_them():
     unusable = CliRunner().invoke(cli, ["serve", "--state", "sqlite:///no/such/folder/x.db"])
     assert unusable.exit_code == 2
     assert "cannot use SQLite at sqlite:///no/such/folder/x.db" in unusable.output
+
+
+def test_a_file_that_is_not_a_faultproof_store_is_refused(tmp_path):
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    refused = CliRunner().invoke(cli, ["serve", "--state", f"sqlite://{other}"])
+    assert refused.exit_code == 2
+    assert "holds another database" in refused.output
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database at all, just some text that is long enough " * 20)
+    refused = CliRunner().invoke(cli, ["serve", "--state", f"sqlite://{text}"])
+    assert refused.exit_code == 2
+    assert "file is not a database" in refused.output
 
 
 def test_a_fresh_sqlite_file_is_removed_when_its_process_exits():
