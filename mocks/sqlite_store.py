@@ -9,7 +9,8 @@ the entry by ``json_set``) whose trigger counts the session's kept and dropped e
 the last ``kept`` sequence numbers, so stale rows are never seen and ``dropped`` stays exact.
 One statement per call matters twice: each is a round of SQLite's locking, and each gives up
 the GIL, which a busy worker's other threads then hold for up to a switch interval. Provider
-state is read and written inside one write transaction held for the request's block.
+state is held for the request's block by a lock of its own key (``sqlite_locks.py``), not by
+SQLite's write lock, and written back only when the block changed it.
 
 Each thread opens its own connection, in the process that uses it: a connection never crosses
 a ``fork`` (gunicorn forks its workers after the store is built; the store itself only holds a
@@ -38,6 +39,7 @@ from typing import Any
 
 import orjson
 
+from .sqlite_locks import KeyLocks
 from .store import DEFAULT_SESSION, JournalPage, SessionInfo, WindowCount, window_of
 
 TRIM_EVERY = 64
@@ -81,6 +83,14 @@ APPEND = (
     "SELECT id, seq + 1, ?2, json_set(?3, '$.seq', seq + 1) FROM sessions WHERE id = ?1 "
     "RETURNING seq"
 )
+STATE = (
+    "SELECT (SELECT data FROM states WHERE session = ?1 AND provider = ?2) "
+    "FROM sessions WHERE id = ?1"
+)
+SAVE_STATE = (
+    "INSERT OR REPLACE INTO states (session, provider, data) "
+    "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?1)"
+)
 HIT = (
     "INSERT INTO counters (key, win, count) VALUES (?1, ?2, 1) ON CONFLICT (key) DO UPDATE "
     "SET count = CASE WHEN win = ?2 THEN count + 1 ELSE 1 END, win = ?2 RETURNING count"
@@ -99,6 +109,7 @@ class SqliteStore:
         self.path = path
         self._local = threading.local()
         self._writing = threading.RLock()
+        self._holds = KeyLocks(f"{path}-locks")
         with closing(self._open()) as conn:
             version = conn.execute("PRAGMA user_version").fetchall()[0][0]
             if version != SCHEMA_VERSION and conn.execute("SELECT 1 FROM sqlite_schema").fetchall():
@@ -143,11 +154,8 @@ class SqliteStore:
 
     @contextmanager
     def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> Iterator[sqlite3.Connection]:
-        """One transaction; inside ``state()``'s block, the one it already holds."""
+        """One transaction, writing (the default) or reading one snapshot (``BEGIN``)."""
         conn = self._conn()
-        if conn.in_transaction:
-            yield conn
-            return
         with self._writing if begin == "BEGIN IMMEDIATE" else nullcontext():
             conn.execute(begin)
             try:
@@ -264,23 +272,17 @@ class SqliteStore:
     def state(
         self, session: str, provider: str, seed: Callable[[], dict[str, Any]]
     ) -> Iterator[dict[str, Any]]:
-        with self._transaction() as conn:
-            if not conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session,)).fetchall():
-                found = None
-            else:
-                found = conn.execute(
-                    "SELECT data FROM states WHERE session = ? AND provider = ?",
-                    (session, provider),
-                ).fetchall()
-            if found is None:
+        with self._holds.hold(f"{session}\0{provider}"):
+            found = self._conn().execute(STATE, (session, provider)).fetchall()
+            if not found:
                 yield copy.deepcopy(seed())  # the session ended while this request ran: not kept
                 return
-            data = orjson.loads(found[0][0]) if found else copy.deepcopy(seed())
+            stored = found[0][0]
+            data = orjson.loads(stored) if stored else copy.deepcopy(seed())
             yield data
-            conn.execute(
-                "INSERT OR REPLACE INTO states (session, provider, data) VALUES (?, ?, ?)",
-                (session, provider, orjson.dumps(data)),
-            )
+            changed = orjson.dumps(data)
+            if changed != stored:
+                self._write(SAVE_STATE, (session, provider, changed))
 
     def hit(self, key: str, window_s: float, now: float) -> WindowCount:
         window = window_of(window_s, now)
@@ -303,6 +305,7 @@ def _forget(store: SqliteStore | None) -> None:
         _INHERITED.append(store._local)
         store._local = threading.local()
         store._writing = threading.RLock()  # another thread may have held it at the fork
+        store._holds = store._holds.in_child()
 
 
 def _remove_in(owner: int, folder: str) -> None:

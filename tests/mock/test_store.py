@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+from typing import Any
 
 from faultproof.mocks.sqlite_store import TRIM_EVERY, SqliteStore
 from faultproof.mocks.store import DEFAULT_SESSION
@@ -181,21 +182,29 @@ def test_sqlite_keeps_at_most_one_trim_interval_past_the_bound(tmp_path):
     assert ([e["i"] for e in page.entries], page.dropped) == (list(range(310, 320)), 310)
 
 
-def _append_in_child(store: SqliteStore) -> None:
+def _append_and_count(store: SqliteStore, start: Any) -> None:
+    start.wait(timeout=30)
     for i in range(200):
-        store.append("f", {"from": "child", "i": i}, limit=50)
+        store.append("f", {"i": i}, limit=50)
+        with store.state("f", "alana", lambda: {"n": 0}) as data:
+            data["n"] += 1
 
 
-def test_sqlite_is_shared_by_forked_processes(tmp_path):
+def test_sqlite_journal_and_state_are_shared_by_forked_processes(tmp_path):
     store = SqliteStore(str(tmp_path / "state.db"))
     store.create_session("f", "s", now=0.0)
-    store.append("f", {"from": "parent", "i": -1}, limit=50)  # the parent holds a connection
-    child = multiprocessing.get_context("fork").Process(target=_append_in_child, args=(store,))
+    store.append("f", {"i": -1}, limit=50)  # the parent holds a connection
+    with store.state("f", "alana", lambda: {"n": 0}):
+        pass  # and has opened its lock file
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(2)
+    child = context.Process(target=_append_and_count, args=(store, start))
     child.start()
-    for i in range(200):
-        store.append("f", {"from": "parent", "i": i}, limit=50)
+    _append_and_count(store, start)
     child.join(timeout=60)
     assert child.exitcode == 0
     page = store.journal("f")
     assert [e["seq"] for e in page.entries] == list(range(352, 402))
     assert page.dropped == 351
+    with store.state("f", "alana", lambda: {"n": 0}) as data:
+        assert data["n"] == 400
