@@ -151,18 +151,21 @@ def _finish(response: Response) -> Response:
     trigger = getattr(g, "fault", None)
     answered: int | None = response.status_code
     if trigger is not None and trigger.scenario.fault is not None:
-        cfg = _cfg()
-        fault = faults.FAULTS[trigger.scenario.fault]
-        ctx = faults.FaultContext(
-            request.environ,
-            response,
-            trigger.scenario.resolve_params(trigger.params),
-            cfg.hang_max_s,
-        )
-        response = fault(ctx)
-        response.headers[answers.SCENARIO_HEADER] = trigger.scenario.id
-        no_response = trigger.scenario.fault in faults.NO_RESPONSE
-        answered = None if no_response else response.status_code
+        refused = faults.refusal(trigger.scenario.fault, request.environ)
+        if refused:
+            response = control.mock_error(refused, 501, kind="fault-needs-socket")
+            answered = response.status_code
+        else:
+            ctx = faults.FaultContext(
+                request.environ,
+                response,
+                trigger.scenario.resolve_params(trigger.params),
+                _cfg().hang_max_s,
+            )
+            response = faults.FAULTS[trigger.scenario.fault](ctx)
+            response.headers[answers.SCENARIO_HEADER] = trigger.scenario.id
+            no_response = trigger.scenario.fault in faults.NO_RESPONSE
+            answered = None if no_response else response.status_code
     _record(surface, response, answered)
     return response
 

@@ -21,6 +21,9 @@ from flask import Response
 STEP_S = 0.05
 #: Faults after which the client got no HTTP response at all (journaled with status null).
 NO_RESPONSE = frozenset({"hang", "drop", "reset"})
+#: Faults made on the connection itself: without the server's socket they cannot happen, and a
+#: fault that silently does not happen would grade clients wrongly, so the mock refuses them.
+NEEDS_SOCKET = frozenset({"hang", "drop", "reset", "truncated_body"})
 FaultFn = Callable[["FaultContext"], Response]
 FAULTS: dict[str, FaultFn] = {}
 
@@ -47,11 +50,27 @@ class FaultContext:
 
     @property
     def sock(self) -> socket.socket | None:
-        found = self.environ.get("gunicorn.socket") or self.environ.get("werkzeug.socket")
-        return found if isinstance(found, socket.socket) else None
+        return server_socket(self.environ)
 
     def body(self) -> bytes:
         return self.answer.get_data()
+
+
+def server_socket(environ: dict[str, Any]) -> socket.socket | None:
+    """The connection under a request, where the server exposes it (gunicorn, werkzeug)."""
+    found = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    return found if isinstance(found, socket.socket) else None
+
+
+def refusal(name: str, environ: dict[str, Any]) -> str | None:
+    """Why ``name`` cannot be made on this connection, or ``None`` when it can."""
+    if name not in NEEDS_SOCKET or server_socket(environ) is not None:
+        return None
+    server = environ.get("SERVER_SOFTWARE") or "this server"
+    return (
+        f"fault.{name} acts on the connection, which {server} does not expose: serve with "
+        "gunicorn (faultproof serve's default server) for this fault"
+    )
 
 
 def fault(name: str) -> Callable[[FaultFn], FaultFn]:
