@@ -156,7 +156,8 @@ def write_prism_document() -> Path:
 
 
 def servers(faultproof_args: tuple[str, ...] = ()) -> list[Server]:
-    """faultproof (journal on, defaults), WireMock with and without its journal, Prism."""
+    """faultproof (journal on; gunicorn, the default, and granian), WireMock with and without its
+    journal, Prism."""
     bins = PEERS / "node_modules" / ".bin"
     prism = (str(bins / "prism"), "mock", str(write_prism_document()), "-p", "{port}")
     wiremock = (
@@ -166,20 +167,10 @@ def servers(faultproof_args: tuple[str, ...] = ()) -> list[Server]:
         "--root-dir",
         str(write_wiremock_root()),
     )
+    serve = (sys.executable, "-m", "faultproof.mocks.cli", "serve", "--port", "{port}")
     return [
-        Server(
-            "faultproof",
-            (
-                sys.executable,
-                "-m",
-                "faultproof.mocks.cli",
-                "serve",
-                "--port",
-                "{port}",
-                *faultproof_args,
-            ),
-            "/alana",
-        ),
+        Server("faultproof", (*serve, *faultproof_args), "/alana"),
+        Server("faultproof (granian)", (*serve, "--server", "granian", *faultproof_args), "/alana"),
         Server("WireMock (defaults)", wiremock),
         Server("WireMock (journal off)", (*wiremock, "--no-request-journal")),
         Server(

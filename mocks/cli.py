@@ -133,11 +133,11 @@ def _rule_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option(
     "--threads",
-    default=256,
-    show_default=True,
     type=click.IntRange(1, 4096),
-    help="Threads per worker: the number of requests (hangs included) served at once. "
-    "Idle ones cost nothing: they start as requests need them.",
+    help="Threads per worker that run the mock. gunicorn (default 256): the number of requests, "
+    "hangs included, served at once; idle ones cost nothing. granian (default 4): its own "
+    "threads hold the connections, so few are fastest, but a delay or a slow drip holds one "
+    "for its whole length.",
 )
 @click.option(
     "--set",
@@ -182,7 +182,7 @@ def serve(
     providers: str,
     workers: int,
     server: str,
-    threads: int,
+    threads: int | None,
     overrides: tuple[str, ...],
     state_url: str,
     journal_limit: int,
@@ -220,11 +220,11 @@ def serve(
         err=True,
     )
     if server == "granian":
-        _serve_granian(config, options, host, port, workers, access_log)
+        _serve_granian(config, options, host, port, workers, threads or 4, access_log)
         return
     from .server import serve as run
 
-    run(config, host, port, workers, threads, access_log)
+    run(config, host, port, workers, threads or 256, access_log)
 
 
 def mock_config(
@@ -249,7 +249,13 @@ def mock_config(
 
 
 def _serve_granian(
-    config: Any, options: dict[str, Any], host: str, port: int, workers: int, access_log: bool
+    config: Any,
+    options: dict[str, Any],
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    access_log: bool,
 ) -> None:
     try:
         from .granian_server import serve as run
@@ -263,7 +269,7 @@ def _serve_granian(
     path = getattr(config.store, "path", None)
     if path and options["state_url"].startswith("sqlite://"):
         options = {**options, "state_url": f"sqlite:///{path}"}
-    run(options, host, port, workers, access_log)
+    run(options, host, port, workers, threads, access_log)
 
 
 def _is_loopback(host: str) -> bool:
