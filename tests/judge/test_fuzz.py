@@ -22,11 +22,13 @@ from faultproof.mocks.inprocess import running_mock
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-#: client -> (providers, examples, (part of) the check id its smallest failure must fail)
+#: client -> (providers, examples, (part of) the check id its smallest failure must fail).
+#: ignores_retry_after is not here: a generated wait (at most 2 s) above the provider's first
+#: backoff is drawn too rarely for a fixed number of examples to find it in every run; the
+#: catalogue run catches that client (AINative's 0.3 s wait, tests/judge/test_broken_clients.py).
 SEARCHES = {
     "examples.reference_client:client": (("alana", "ainative", "airbyte"), 6, None),
     "examples.broken_clients:retries_non_retryable": (("alana",), 4, "stops_on_non_retryable"),
-    "examples.broken_clients:ignores_retry_after": (("airbyte",), 20, "retry_after"),
     "examples.broken_clients:never_retries": (("airbyte",), 12, "retries_retryable"),
     "examples.broken_clients:misreads_list_detail": (("ainative",), 12, "parses_envelope"),
     "clients:naive": (("aironclaw",), 4, "parses_envelope"),
@@ -129,7 +131,6 @@ def test_a_broken_client_is_caught_with_a_shrunk_answer(searches, name):
     assert len(smallest) == 1, summary
     found: FuzzResult = smallest[0]
     assert found.verdict == "fail"
-    # honours_retry_after or caps_retry_after: either is ignoring Retry-After.
     assert any(check in c.id for c in found.checks if c.verdict == "fail"), found.to_json()
     assert found.provider in providers
     # The evidence is the concrete answer, and the mock journaled it under the result's id.
