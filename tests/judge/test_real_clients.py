@@ -12,7 +12,6 @@ A stack whose package is missing is skipped, except in CI (``CI=true``), where i
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from faultproof.contracts import default_catalogue
 from faultproof.contracts.adapters import PythonClient, SubprocessClient
 from faultproof.contracts.runner import MockControl, Runner, select
 from faultproof.mocks.inprocess import running_mock
+from tests.needs import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -122,9 +122,7 @@ def _missing(needs: tuple[str, ...]) -> str | None:
 def _need_or_skip(stack: str) -> None:
     reason = _missing(STACKS[stack][0])
     if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{stack}: {reason}")
-        pytest.skip(f"{stack}: {reason}")
+        missing(f"{stack}: {reason}")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from faultproof.mocks.journal import BODY_LIMIT
+from tests.needs import missing
 
 SESSIONS, LIMIT = 12, 150
 BODY = b'{"pad": "' + b"x" * (BODY_LIMIT - 20) + b'"}'
@@ -23,7 +24,11 @@ BODY = b'{"pad": "' + b"x" * (BODY_LIMIT - 20) + b'"}'
 ENTRY_OVERHEAD = 4096
 MIB = 1024 * 1024
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+
+@pytest.fixture(autouse=True)
+def _proc() -> None:
+    if not Path("/proc/self/status").exists():
+        missing("these tests read process memory from /proc (Linux only)")
 
 
 def rss(pid: int) -> int:
