@@ -10,7 +10,7 @@ from tests.needs import missing
 @pytest.mark.parametrize("value", ["true", "TRUE", "1", "yes"])
 def test_in_ci_a_missing_dependency_fails(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("CI", value)
-    with pytest.raises(pytest.fail.Exception, match="redis-server is not installed.*CI=true"):
+    with pytest.raises(pytest.fail.Exception, match=r"redis-server is not installed.*CI=true"):
         missing("redis-server is not installed")
 
 
