@@ -81,18 +81,21 @@ class Check:
     mode: Mode
     fn: CheckFn
     reads_outcome: bool = False
+    timed: bool = False
 
 
 REGISTRY: dict[str, Check] = {}
 
 
 def check(
-    check_id: str, mode: Mode, *, reads_outcome: bool = False
+    check_id: str, mode: Mode, *, reads_outcome: bool = False, timed: bool = False
 ) -> Callable[[CheckFn], CheckFn]:
     """Register ``fn`` as the check ``check_id``; refuse unknown ids, duplicates and bad shapes.
 
     ``reads_outcome`` marks a check that grades what the client reported, not only its traffic:
-    graders of captured traffic or of a journal alone cannot decide it.
+    graders of captured traffic or of a journal alone cannot decide it. ``timed`` marks a check
+    whose verdict can change with how fast the machine runs the client (it compares times, or
+    a client's time budget decides it): the runner confirms such a failure by a rerun.
     """
 
     def register(fn: CheckFn) -> CheckFn:
@@ -104,7 +107,7 @@ def check(
             raise TypeError(f"check {check_id!r} must take exactly one parameter named ctx")
         if check_id in REGISTRY:
             raise TypeError(f"check {check_id!r} registered twice")
-        REGISTRY[check_id] = Check(check_id, mode, fn, reads_outcome)
+        REGISTRY[check_id] = Check(check_id, mode, fn, reads_outcome, timed)
         return fn
 
     return register
@@ -184,7 +187,7 @@ def stops_on_non_retryable(ctx: CheckContext) -> Finding:
     return "fail", f"sent {count} requests after a non-retryable {_what(ctx)}"
 
 
-@check("retries_retryable", "recovery")
+@check("retries_retryable", "recovery", timed=True)
 def retries_retryable(ctx: CheckContext) -> Finding:
     """A retryable answer is retried."""
     if len(ctx.entries) >= 2:
@@ -192,7 +195,7 @@ def retries_retryable(ctx: CheckContext) -> Finding:
     return "fail", f"gave up after one {_what(ctx)} that the policy retries"
 
 
-@check("honours_retry_after", "recovery")
+@check("honours_retry_after", "recovery", timed=True)
 def honours_retry_after(ctx: CheckContext) -> Finding:
     """Every retry waits at least what the previous answer's Retry-After asked."""
     asked = [
@@ -214,7 +217,7 @@ def honours_retry_after(ctx: CheckContext) -> Finding:
     return "pass", f"waited at least the asked time on every retry (shortest wait {shortest:.2f} s)"
 
 
-@check("caps_retry_after", "persistent")
+@check("caps_retry_after", "persistent", timed=True)
 def caps_retry_after(ctx: CheckContext) -> Finding:
     """A wait longer than the policy allows is capped, or surfaced as an error."""
     ceiling = ctx.provider.policy.max_wait_s
@@ -247,7 +250,7 @@ def caps_retry_after(ctx: CheckContext) -> Finding:
     return "pass", f"neither slept past the {ceiling:g} s cap nor hung on the asked wait"
 
 
-@check("bounded_attempts", "persistent")
+@check("bounded_attempts", "persistent", timed=True)
 def bounded_attempts(ctx: CheckContext) -> Finding:
     """However long failures last, attempts stop at the policy's maximum."""
     limit = ctx.provider.policy.max_attempts
@@ -267,7 +270,7 @@ def bounded_attempts(ctx: CheckContext) -> Finding:
     return "fail", f"sent {count} requests; the policy allows at most {limit}"
 
 
-@check("backs_off", "persistent")
+@check("backs_off", "persistent", timed=True)
 def backs_off(ctx: CheckContext) -> Finding:
     """Retries without a server-named wait are spaced by the policy's backoff, never shrinking."""
     gaps = [(entry, gap) for entry, gap in _gaps(ctx.entries) if entry.get("retry_after_s") is None]
@@ -287,7 +290,7 @@ def backs_off(ctx: CheckContext) -> Finding:
     return "pass", "waits: " + ", ".join(f"{gap:.2f} s" for _, gap in gaps)
 
 
-@check("times_out", "persistent", reads_outcome=True)
+@check("times_out", "persistent", reads_outcome=True, timed=True)
 def times_out(ctx: CheckContext) -> Finding:
     """A request that gets no (complete) answer is abandoned within the allowed time."""
     if ctx.killed or ctx.outcome is None:
@@ -362,7 +365,7 @@ def handles_non_json(ctx: CheckContext) -> Finding:
     return "pass", f"reported {ctx.outcome.transport or ctx.outcome.status} for a {_what(ctx)}"
 
 
-@check("recovers", "recovery", reads_outcome=True)
+@check("recovers", "recovery", reads_outcome=True, timed=True)
 def recovers(ctx: CheckContext) -> Finding:
     """Once the failures end, the client returns the real answer."""
     if ctx.outcome is None:
