@@ -10,7 +10,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .store import DEFAULT_SESSION, JournalPage, SessionInfo, WindowCount, sorted_ids, window_of
+from .store import (
+    DEFAULT_SESSION,
+    IN_FLIGHT,
+    JournalPage,
+    SessionInfo,
+    WindowCount,
+    completed,
+    in_flight,
+    sorted_ids,
+    window_of,
+)
 
 
 @dataclass
@@ -101,6 +111,12 @@ class MemoryStore:
             return record.step - 1
 
     def append(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
+        return self._push(session_id, entry, limit)
+
+    def begin(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
+        return self._push(session_id, in_flight(entry), limit)
+
+    def _push(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
         with self._lock:
             if session_id not in self._sessions and session_id != DEFAULT_SESSION:
                 return 0  # a request that outlived its session (a hang the client left): not kept
@@ -111,6 +127,20 @@ class MemoryStore:
                 record.journal.popleft()
                 record.dropped += 1
             return record.seq
+
+    def finish(self, session_id: str, seq: int, entry: dict[str, Any]) -> bool:
+        with self._lock:
+            record = self._sessions.get(session_id)
+            if record is None:
+                return False
+            index = seq - (record.seq - len(record.journal) + 1)  # the ring holds consecutive seqs
+            if not 0 <= index < len(record.journal):
+                return False
+            kept = record.journal[index]
+            if not kept.get(IN_FLIGHT) or kept["received_at"] != entry["received_at"]:
+                return False
+            record.journal[index] = {**completed(entry), "seq": seq}
+            return True
 
     def journal(self, session_id: str) -> JournalPage:
         with self._lock:

@@ -1,9 +1,10 @@
 """The shared store: Redis, for ``--workers N`` and several ``faultproof serve`` replicas.
 
 Every race is settled inside Redis: plan steps and journal sequence numbers come from
-``INCR``; the journal bound is one Lua script (push, trim, count the dropped); provider state
-is held under a short lock (``SET NX PX``) for the length of one request. Keys live under
-``fp:`` and expire with their session's idle time.
+``INCR``; the journal bound is one Lua script (push, trim, count the dropped); completing an
+in-flight entry is another (the list holds consecutive seqs, so the seq gives the index);
+provider state is held under a short lock (``SET NX PX``) for the length of one request.
+Keys live under ``fp:`` and expire with their session's idle time.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from typing import Any
 import orjson
 import redis
 
-from .store import DEFAULT_SESSION, JournalPage, SessionInfo, WindowCount, window_of
+from .store import (
+    DEFAULT_SESSION,
+    JournalPage,
+    SessionInfo,
+    WindowCount,
+    completed,
+    in_flight,
+    window_of,
+)
 
 APPEND = """
 if redis.call('EXISTS', KEYS[4]) == 0 then return 0 end
@@ -30,6 +39,19 @@ if n > limit then
   redis.call('INCRBY', KEYS[3], n - limit)
 end
 return seq
+"""
+FINISH = """
+if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+local seq = tonumber(ARGV[2])
+local n = redis.call('LLEN', KEYS[2])
+local index = n - 1 - (tonumber(redis.call('GET', KEYS[1]) or '0') - seq)
+if index < 0 or index >= n then return 0 end
+local kept = cjson.decode(redis.call('LINDEX', KEYS[2], index))
+if kept.in_flight ~= true or math.abs(kept.received_at - tonumber(ARGV[3])) > 1e-6 then
+  return 0
+end
+redis.call('LSET', KEYS[2], index, string.sub(ARGV[1], 1, -2) .. ',"seq":' .. seq .. '}')
+return 1
 """
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -54,6 +76,7 @@ class RedisStore:
         self.prefix = prefix
         self._append = client.register_script(APPEND)
         self._release = client.register_script(RELEASE)
+        self._finish = client.register_script(FINISH)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -137,6 +160,18 @@ class RedisStore:
             self._key(session_id),
         ]
         return int(self._append(keys=keys, args=[orjson.dumps(entry), limit]))
+
+    def begin(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
+        return self.append(session_id, in_flight(entry), limit)
+
+    def finish(self, session_id: str, seq: int, entry: dict[str, Any]) -> bool:
+        keys = [
+            self._key(session_id, "seq"),
+            self._key(session_id, "journal"),
+            self._key(session_id),
+        ]
+        args = [orjson.dumps(completed(entry)), seq, repr(float(entry["received_at"]))]
+        return bool(self._finish(keys=keys, args=args))
 
     def journal(self, session_id: str) -> JournalPage:
         pipe = self.redis.pipeline()

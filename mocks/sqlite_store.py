@@ -7,6 +7,7 @@ each; a journal append is one ``INSERT ... SELECT`` (the next sequence number, w
 the entry by ``json_set``) whose trigger counts the session's kept and dropped entries; a range
 ``DELETE`` of the rows past the bound runs only every ``TRIM_EVERY`` appends: reads ask for
 the last ``kept`` sequence numbers, so stale rows are never seen and ``dropped`` stays exact.
+An in-flight entry (``begin``) is such an append; ``finish`` rewrites its row in place.
 One statement per call matters twice: each is a round of SQLite's locking, and each gives up
 the GIL, which a busy worker's other threads then hold for up to a switch interval. Provider
 state is held for the request's block by a lock of its own key (``sqlite_locks.py``), not by
@@ -40,7 +41,15 @@ from typing import Any
 import orjson
 
 from .sqlite_locks import KeyLocks
-from .store import DEFAULT_SESSION, JournalPage, SessionInfo, WindowCount, window_of
+from .store import (
+    DEFAULT_SESSION,
+    JournalPage,
+    SessionInfo,
+    WindowCount,
+    completed,
+    in_flight,
+    window_of,
+)
 
 TRIM_EVERY = 64
 BUSY_TIMEOUT_S = 30.0
@@ -82,6 +91,14 @@ APPEND = (
     "INSERT INTO journal (session, seq, bound, entry) "
     "SELECT id, seq + 1, ?2, json_set(?3, '$.seq', seq + 1) FROM sessions WHERE id = ?1 "
     "RETURNING seq"
+)
+#: Completes an in-flight entry in place: still kept (rows past the bound wait for a trim, so
+#: ``kept`` decides), still in flight, and begun at the same time (received_at, to a µs).
+FINISH = (
+    "UPDATE journal SET entry = json_set(?3, '$.seq', ?2) WHERE session = ?1 AND seq = ?2 "
+    "AND seq > (SELECT seq - kept FROM sessions WHERE id = ?1) "
+    "AND json_extract(entry, '$.in_flight') = 1 "
+    "AND abs(json_extract(entry, '$.received_at') - ?4) <= 1e-6 RETURNING seq"
 )
 STATE = (
     "SELECT (SELECT data FROM states WHERE session = ?1 AND provider = ?2) "
@@ -253,6 +270,13 @@ class SqliteStore:
     def append(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
         found = self._write(APPEND, (session_id, limit, orjson.dumps(entry).decode()))
         return int(found[0][0]) if found else 0  # 0: the request outlived its session, not kept
+
+    def begin(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
+        return self.append(session_id, in_flight(entry), limit)
+
+    def finish(self, session_id: str, seq: int, entry: dict[str, Any]) -> bool:
+        text = orjson.dumps(completed(entry)).decode()
+        return bool(self._write(FINISH, (session_id, seq, text, float(entry["received_at"]))))
 
     def journal(self, session_id: str) -> JournalPage:
         with self._transaction("BEGIN") as conn:

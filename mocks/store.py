@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 DEFAULT_SESSION = "default"
+#: The key that marks a journal entry whose request has no answer yet (``Store.begin``).
+IN_FLIGHT = "in_flight"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,23 @@ class Store(Protocol):
         """Add a journal entry, keeping at most ``limit`` (older ones counted as dropped)."""
         ...
 
+    def begin(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
+        """Journal a request as it arrives, marked ``in_flight`` (its seq; 0 if no session).
+
+        The entry takes its place in the ring at once (``limit`` applies as for ``append``), so
+        a reader who looks while the answer is still being made (a hang) sees the request.
+        """
+        ...
+
+    def finish(self, session_id: str, seq: int, entry: dict[str, Any]) -> bool:
+        """Complete the in-flight entry ``seq`` in place (same seq, no longer in flight).
+
+        False, changing nothing, when that entry is gone: its session ended, or the ring
+        dropped it meanwhile (already counted in ``dropped``), or ``entry`` was received at
+        another time than the one begun (a ``default`` session reset meanwhile reuses seqs).
+        """
+        ...
+
     def journal(self, session_id: str) -> JournalPage: ...
 
     def state(
@@ -107,6 +126,16 @@ class Store(Protocol):
     def peek(self, key: str, window_s: float, now: float) -> WindowCount:
         """The current window's count without adding a hit."""
         ...
+
+
+def in_flight(entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` as ``begin`` keeps it: no answer yet."""
+    return {**entry, "responded_at": None, "status": None, IN_FLIGHT: True}
+
+
+def completed(entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` as ``finish`` keeps it: completed entries carry no ``in_flight`` key."""
+    return {k: v for k, v in entry.items() if k != IN_FLIGHT}
 
 
 def window_of(window_s: float, now: float) -> int:

@@ -106,6 +106,90 @@ def test_a_lower_bound_drops_at_once_and_a_higher_one_drops_nothing(store):
     )
 
 
+def _arrival(i: int) -> dict[str, Any]:
+    return {"received_at": 100.0 + i / 7, "responded_at": None, "status": None, "i": i}
+
+
+def _done(i: int, status: int | None = 200) -> dict[str, Any]:
+    return {**_arrival(i), "responded_at": 200.0 + i, "status": status}
+
+
+def test_an_entry_begun_is_in_flight_then_completed_in_place(store):
+    store.create_session("f", "s", now=0.0)
+    assert store.append("f", _done(0), limit=10) == 1
+    seq = store.begin("f", _arrival(1), limit=10)
+    assert store.append("f", _done(2), limit=10) == 3
+    assert seq == 2
+    flying = store.journal("f").entries
+    assert [e["seq"] for e in flying] == [1, 2, 3]
+    assert (flying[1]["in_flight"], flying[1]["status"], flying[1]["responded_at"]) == (
+        True,
+        None,
+        None,
+    )
+    assert "in_flight" not in flying[0] and "in_flight" not in flying[2]
+    assert store.finish("f", seq, _done(1, status=None)) is True
+    done = store.journal("f").entries
+    assert [e["seq"] for e in done] == [1, 2, 3]
+    assert done[1] == {**_done(1, status=None), "seq": 2}
+    assert store.finish("f", seq, _done(1)) is False  # completed once, never again
+
+
+def test_finish_changes_nothing_for_an_entry_it_did_not_begin(store):
+    store.create_session("f", "s", now=0.0)
+    seq = store.begin("f", _arrival(0), limit=10)
+    store.append("f", _done(1), limit=10)
+    assert store.finish("f", seq + 1, _done(1, status=500)) is False  # not in flight
+    assert store.finish("f", seq + 5, _done(0)) is False  # never given
+    assert store.finish("f", seq, _done(3)) is False  # received at another time
+    assert [e.get("in_flight", False) for e in store.journal("f").entries] == [True, False]
+    assert store.journal("f").entries[1]["status"] == 200
+
+
+def test_a_session_deleted_while_a_request_is_in_flight_stays_gone(store):
+    store.create_session("gone", "s", now=0.0)
+    seq = store.begin("gone", _arrival(0), limit=10)
+    store.delete_session("gone")
+    assert store.finish("gone", seq, _done(0)) is False
+    assert store.session("gone", now=1.0, ttl_s=60) is None
+    assert store.begin("gone", _arrival(1), limit=10) == 0
+    if hasattr(store, "redis"):
+        assert not list(store.redis.scan_iter(match="fp:s:gone*"))
+    if isinstance(store, SqliteStore):
+        assert _rows(store, "gone") == {"sessions": 0, "journal": 0, "states": 0, "counters": 0}
+
+
+def test_in_flight_entries_count_in_the_ring_and_dropped_stays_exact(store):
+    store.create_session("r", "s", now=0.0)
+    first = store.begin("r", _arrival(0), limit=3)
+    kept = store.begin("r", _arrival(1), limit=3)
+    for i in range(2, 4):
+        store.append("r", _done(i), limit=3)
+    page = store.journal("r")
+    assert ([e["seq"] for e in page.entries], page.dropped) == ([2, 3, 4], 1)
+    assert store.finish("r", first, _done(0)) is False  # dropped by the bound, counted once
+    assert store.finish("r", kept, _done(1)) is True
+    page = store.journal("r")
+    assert ([e["i"] for e in page.entries], page.dropped) == ([1, 2, 3], 1)
+    assert [e["status"] for e in page.entries] == [200, 200, 200]
+
+
+def test_in_flight_entries_are_exact_under_concurrency(store):
+    store.create_session("c", "s", now=0.0)
+
+    def worker() -> None:
+        for i in range(50):
+            seq = store.begin("c", _arrival(i), limit=10_000)
+            store.append("c", _done(i), limit=10_000)
+            assert store.finish("c", seq, _done(i, status=None))
+
+    run_threads(6, worker)
+    page = store.journal("c")
+    assert [e["seq"] for e in page.entries] == list(range(1, 601))
+    assert not any(e.get("in_flight") for e in page.entries)
+    assert sum(e["status"] is None for e in page.entries) == 300
+
+
 def test_state_is_held_exclusively(store):
     store.create_session("st", "s", now=0.0)
 
