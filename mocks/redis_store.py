@@ -170,7 +170,11 @@ class RedisStore:
             self._key(session_id, "journal"),
             self._key(session_id),
         ]
-        args = [orjson.dumps(completed(entry)), seq, repr(float(entry["received_at"]))]
+        args: list[bytes | int | str] = [
+            orjson.dumps(completed(entry)),
+            seq,
+            repr(float(entry["received_at"])),
+        ]
         return bool(self._finish(keys=keys, args=args))
 
     def journal(self, session_id: str) -> JournalPage:
