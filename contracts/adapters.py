@@ -2,7 +2,8 @@
 
 Both get the session-scoped base URL, the operation and the time the run allows, and yield a
 ``ClientRun``: the outcome the client reported (or why there is none), how long it took, and
-whether the runner had to stop it. A client is stopped ``KILL_GRACE_S`` after its time limit.
+whether the runner had to stop it. The time counts from the client's first request when the
+runner can watch the mock (``supervise.py``); a client is stopped ``KILL_GRACE_S`` after it.
 """
 
 from __future__ import annotations
@@ -10,20 +11,22 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import signal
 import subprocess
+import tempfile
 import threading
-import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import orjson
 
 from .errors import FaultproofError
 from .scenario import Operation
+from .supervise import Watch, supervise
 from .verdict import Outcome
 
-KILL_GRACE_S = 3.0
 TAIL_CHARS = 2000
 
 
@@ -33,10 +36,13 @@ class ClientRun:
 
     Attributes:
         outcome: The outcome it reported, or ``None``.
-        elapsed_s: Wall time from start to finish (or to the kill).
+        elapsed_s: Wall time from its first request (from its start when it sent none) to its
+            end or the kill.
         killed: Whether it was stopped at its time limit plus grace.
         error: Why there is no outcome (crash, no JSON on the last line), if that is the case.
         output_tail: The end of what it printed, for diagnosis.
+        startup_s: From its start to its first request, when the runner saw one.
+        alive: Still running after the stop (a thread cannot be stopped).
     """
 
     outcome: Outcome | None
@@ -44,6 +50,8 @@ class ClientRun:
     killed: bool = False
     error: str | None = None
     output_tail: str = ""
+    startup_s: float | None = None
+    alive: bool = False
 
 
 class Client(Protocol):
@@ -53,7 +61,12 @@ class Client(Protocol):
     def name(self) -> str: ...
 
     def __call__(
-        self, base_url: str, provider: str, operation: Operation, timeout_s: float
+        self,
+        base_url: str,
+        provider: str,
+        operation: Operation,
+        timeout_s: float,
+        watch: Watch | None = None,
     ) -> ClientRun: ...
 
 
@@ -82,7 +95,12 @@ class SubprocessClient:
         return self.command
 
     def __call__(
-        self, base_url: str, provider: str, operation: Operation, timeout_s: float
+        self,
+        base_url: str,
+        provider: str,
+        operation: Operation,
+        timeout_s: float,
+        watch: Watch | None = None,
     ) -> ClientRun:
         env = {
             **os.environ,
@@ -91,33 +109,65 @@ class SubprocessClient:
             "FAULTPROOF_OPERATION": orjson.dumps(operation.to_json()).decode(),
             "FAULTPROOF_TIMEOUT_S": f"{timeout_s:g}",
         }
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            self.command,
-            shell=True,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        try:
-            out, err = proc.communicate(timeout=timeout_s + KILL_GRACE_S)
-            killed = False
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            out, err = proc.communicate()
-            killed = True
-        elapsed = time.monotonic() - started
-        stdout, stderr = out.decode(errors="replace"), err.decode(errors="replace")
+        # Files, not pipes: a client that prints a lot never blocks while the runner waits.
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            process = _Process(self.command, env, out, err)
+            ended = supervise(process.start, timeout_s, watch)
+            stdout, stderr = _read(out), _read(err)
         tail = (stdout + ("\n[stderr]\n" + stderr if stderr.strip() else ""))[-TAIL_CHARS:]
-        if killed:
+        if ended.killed:
             return ClientRun(
-                None, elapsed, True, f"stopped after {elapsed:.1f} s (limit {timeout_s:g} s)", tail
+                None,
+                ended.elapsed_s,
+                True,
+                f"stopped after {ended.elapsed_s:.1f} s (limit {timeout_s:g} s)",
+                tail,
+                ended.startup_s,
             )
         try:
-            return ClientRun(parse_outcome(stdout), elapsed, False, None, tail)
+            outcome = parse_outcome(stdout)
         except ValueError as exc:
-            return ClientRun(None, elapsed, False, f"exit status {proc.returncode}: {exc}", tail)
+            error = f"exit status {process.returncode}: {exc}"
+            return ClientRun(None, ended.elapsed_s, False, error, tail, ended.startup_s)
+        return ClientRun(outcome, ended.elapsed_s, False, None, tail, ended.startup_s)
+
+
+def _read(file: IO[bytes]) -> str:
+    file.seek(0)
+    return file.read().decode(errors="replace")
+
+
+class _Process:
+    """A client command in a process group of its own, so a stop takes its children too."""
+
+    def __init__(self, command: str, env: dict[str, str], out: IO[bytes], err: IO[bytes]) -> None:
+        self.args = (command, env, out, err)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self.proc is None else self.proc.returncode
+
+    def start(self) -> _Process:
+        command, env, out, err = self.args
+        self.proc = subprocess.Popen(
+            command, shell=True, env=env, stdout=out, stderr=err, start_new_session=True
+        )
+        return self
+
+    def wait(self, timeout: float) -> bool:
+        assert self.proc is not None
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def stop(self) -> None:
+        assert self.proc is not None
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
 
 def load_callable(spec: str) -> Callable[..., Any]:
@@ -151,7 +201,12 @@ class PythonClient:
         return self.spec
 
     def __call__(
-        self, base_url: str, provider: str, operation: Operation, timeout_s: float
+        self,
+        base_url: str,
+        provider: str,
+        operation: Operation,
+        timeout_s: float,
+        watch: Watch | None = None,
     ) -> ClientRun:
         function = load_callable(self.spec)
         kwargs = (
@@ -167,22 +222,45 @@ class PythonClient:
             except BaseException as exc:  # the client's crash is a finding, reported below
                 box["error"] = f"{type(exc).__name__}: {exc}"
 
-        started = time.monotonic()
-        thread = threading.Thread(target=target, daemon=True, name=f"client-{operation.name}")
-        thread.start()
-        thread.join(timeout_s + KILL_GRACE_S)
-        elapsed = time.monotonic() - started
-        if thread.is_alive():
+        thread = _Thread(target=target, daemon=True, name=f"client-{operation.name}")
+        ended = supervise(thread.begin, timeout_s, watch)
+        if ended.killed:
             return ClientRun(
-                None, elapsed, True, f"still running after {elapsed:.1f} s (limit {timeout_s:g} s)"
+                None,
+                ended.elapsed_s,
+                True,
+                f"still running after {ended.elapsed_s:.1f} s (limit {timeout_s:g} s)",
+                startup_s=ended.startup_s,
+                alive=True,
             )
         if "error" in box:
-            return ClientRun(None, elapsed, False, f"raised {box['error']}")
+            return ClientRun(
+                None, ended.elapsed_s, False, f"raised {box['error']}", startup_s=ended.startup_s
+            )
         outcome = box.get("outcome")
         if isinstance(outcome, dict):
             outcome = Outcome.from_json(outcome)
         if not isinstance(outcome, Outcome):
             return ClientRun(
-                None, elapsed, False, f"returned {type(outcome).__name__}, not an Outcome"
+                None,
+                ended.elapsed_s,
+                False,
+                f"returned {type(outcome).__name__}, not an Outcome",
+                startup_s=ended.startup_s,
             )
-        return ClientRun(outcome, elapsed)
+        return ClientRun(outcome, ended.elapsed_s, startup_s=ended.startup_s)
+
+
+class _Thread(threading.Thread):
+    """A client function in a thread; a thread cannot be stopped, so a stop leaves it behind."""
+
+    def begin(self) -> _Thread:
+        self.start()
+        return self
+
+    def wait(self, timeout: float) -> bool:
+        self.join(timeout)
+        return not self.is_alive()
+
+    def stop(self) -> None:
+        return None

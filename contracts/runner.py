@@ -6,17 +6,24 @@ request). Each run gets a fresh session whose plan matches every request, so an 
 calls its own paths is graded all the same; the runner passes small parameters (a one-second
 Retry-After, short drips) so a full catalogue costs about as long as its slowest run. Runs go
 in parallel. The mock is reached over HTTP only: no Flask here.
+
+No verdict may depend on how busy the machine is. A run's time counts from its first request
+(``supervise.py``), at most as many clients start at once as the machine has cores, a run is
+graded only once the mock has finished every request of its session, and a scenario that fails
+a ``timed`` check is run once more: if the rerun does not fail, it is reported ``flaky`` with both
+attempts, never ``pass``.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -26,12 +33,17 @@ from .catalogue import Catalogue, Provider
 from .checks import REGISTRY, CheckContext, Mode, run_check
 from .errors import FaultproofError, UnknownIdError
 from .scenario import Scenario
+from .supervise import Watch, machine_starts
 from .verdict import RunReport, ScenarioResult, TimelineEntry
 
 #: Seconds given to a client facing a hang or a drip before it must have given up.
 FAULT_LIMIT_S = 4.0
-#: Slack over the waits a well-behaved client needs, for start-up and scheduling.
+#: Slack over the waits a well-behaved client needs, for scheduling on a busy machine.
 SLACK_S = 5.0
+#: How long a finished run waits for the mock to finish its requests (a hang notices a client
+#: that left within 50 ms; this bound only matters for a client that could not be stopped).
+SETTLE_S = FAULT_LIMIT_S + 10
+SETTLE_POLL_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +95,28 @@ class MockControl:
             raise FaultproofError(f"the mock refused the plan {plan}: {answer.text}")
         return created["id"], created["base_urls"]
 
-    def journal(self, session_id: str) -> list[dict[str, Any]]:
+    def journal_page(self, session_id: str) -> tuple[list[dict[str, Any]], int]:
+        """The inbound entries of a session, and how many requests the mock is still answering."""
         data = self.http.get(f"/sessions/{session_id}/journal").raise_for_status().json()
-        return [e for e in data["entries"] if e.get("direction") != "outbound"]
+        entries = [e for e in data["entries"] if e.get("direction") != "outbound"]
+        return entries, int(data.get("in_flight") or 0)
+
+    def journal(self, session_id: str) -> list[dict[str, Any]]:
+        return self.journal_page(session_id)[0]
+
+    def first_request_at(self, session_id: str) -> float | None:
+        """When the session's first request reached the mock (epoch seconds), if one did."""
+        entries = self.journal(session_id)
+        return min((float(e["received_at"]) for e in entries), default=None)
+
+    def settled_journal(self, session_id: str, bound_s: float) -> list[dict[str, Any]]:
+        """The journal once no request of the session is in flight, or after ``bound_s``."""
+        deadline = time.monotonic() + bound_s
+        entries, in_flight = self.journal_page(session_id)
+        while in_flight and time.monotonic() < deadline:
+            time.sleep(SETTLE_POLL_S)
+            entries, in_flight = self.journal_page(session_id)
+        return entries
 
     def end(self, session_id: str) -> None:
         self.http.delete(f"/sessions/{session_id}")
@@ -172,15 +203,24 @@ def select(
     return pairs
 
 
-def _execute(spec: RunSpec, client: Client, control: MockControl) -> Graded:
+def _execute(
+    spec: RunSpec,
+    client: Client,
+    control: MockControl,
+    starting: threading.Semaphore | None = None,
+) -> Graded:
     try:
         session_id, base_urls = control.session(spec.plan())
     except (httpx.HTTPError, FaultproofError) as exc:
         return Graded(spec, ClientRun(None, 0.0, error=str(exc)), [], error=f"mock: {exc}")
     try:
         operation = spec.provider.operation_for(spec.scenario)
-        run = client(base_urls[spec.provider.id], spec.provider.id, operation, spec.time_limit_s)
-        entries = control.journal(session_id)
+        watch = Watch(lambda: control.first_request_at(session_id), starting)
+        run = client(
+            base_urls[spec.provider.id], spec.provider.id, operation, spec.time_limit_s, watch
+        )
+        # A client thread that could not be stopped may still hold a hang open: no long wait.
+        entries = control.settled_journal(session_id, 1.0 if run.alive else SETTLE_S)
     except (httpx.HTTPError, FaultproofError) as exc:
         return Graded(spec, ClientRun(None, 0.0, error=str(exc)), [], error=f"mock: {exc}")
     finally:
@@ -200,7 +240,9 @@ def _timeline(entries: list[dict[str, Any]]) -> tuple[TimelineEntry, ...]:
             e["path"],
             e["status"],
             e.get("scenario"),
-            float(e["responded_at"]) - float(e["received_at"]),
+            0.0
+            if e.get("responded_at") is None
+            else float(e["responded_at"]) - float(e["received_at"]),
         )
         for e in entries
     )
@@ -242,9 +284,17 @@ def grade(scenario: Scenario, provider: Provider, runs: list[Graded]) -> Scenari
     )
 
 
+def rests_on_timing(result: ScenarioResult, runs: Sequence[Graded]) -> bool:
+    """A failure that a faster or quieter machine might not repeat: a timed check, or a stop."""
+    if result.verdict != "fail":
+        return False
+    timed = any(c.verdict == "fail" and REGISTRY[c.id].timed for c in result.checks)
+    return timed or any(g.run.killed for g in runs)
+
+
 @dataclass
 class Runner:
-    """A client, a mock, and how many runs go at once."""
+    """A client, a mock, how many runs go at once, and how many clients may start at once."""
 
     client: Client
     control: MockControl
@@ -252,40 +302,66 @@ class Runner:
     workers: int = 32
     on_result: Callable[[ScenarioResult], None] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    starting: int = field(default_factory=machine_starts)
 
     def run(self, pairs: Iterable[tuple[Scenario, Provider]]) -> RunReport:
-        """Run and grade every pair; results come back in catalogue order."""
+        """Run and grade every pair, rerunning timing failures once; catalogue order."""
         self.control.check()
         pairs = list(pairs)
-        specs = [(index, spec) for index, (s, p) in enumerate(pairs) for spec in plan_runs(s, p)]
         started, wall = time.time(), time.monotonic()
-        done: dict[int, list[Graded]] = {i: [] for i in range(len(pairs))}
-        needed = {i: len(plan_runs(s, p)) for i, (s, p) in enumerate(pairs)}
+        gate = threading.Semaphore(max(1, self.starting))
         results: dict[int, ScenarioResult] = {}
-        # Longest runs first, so the wall time is about the slowest run, not the sum.
-        ordered = sorted(specs, key=lambda item: -item[1].time_limit_s)
+        first_attempts: dict[int, ScenarioResult] = {}
+        graded: dict[tuple[int, int], list[Graded]] = {}
+        pending: dict[Future[Graded], tuple[int, int]] = {}
         with ThreadPoolExecutor(
             max_workers=max(1, self.workers), thread_name_prefix="faultproof-run"
         ) as pool:
-            futures = {
-                pool.submit(_execute, spec, self.client, self.control): index
-                for index, spec in ordered
-            }
-            for future in as_completed(futures):
-                index = futures[future]
-                done[index].append(future.result())
-                if len(done[index]) == needed[index]:
+
+            def submit(index: int, attempt: int) -> None:
+                scenario, provider = pairs[index]
+                graded[index, attempt] = []
+                for spec in plan_runs(scenario, provider):
+                    future = pool.submit(_execute, spec, self.client, self.control, gate)
+                    pending[future] = (index, attempt)
+
+            # Longest runs first, so the wall time is about the slowest run, not the sum.
+            for index in sorted(
+                range(len(pairs)), key=lambda i: -max(s.time_limit_s for s in plan_runs(*pairs[i]))
+            ):
+                submit(index, 0)
+            while pending:
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    index, attempt = pending.pop(future)
+                    runs = graded[index, attempt]
+                    runs.append(future.result())
                     scenario, provider = pairs[index]
-                    results[index] = grade(scenario, provider, done[index])
+                    if len(runs) < len(plan_runs(scenario, provider)):
+                        continue
+                    result = grade(scenario, provider, runs)
+                    if attempt == 0 and rests_on_timing(result, runs):
+                        first_attempts[index] = result
+                        submit(index, 1)
+                        continue
+                    if attempt == 1:
+                        result = replace(result, first_attempt=first_attempts[index])
+                    results[index] = result
                     if self.on_result:
-                        self.on_result(results[index])
+                        self.on_result(result)
         return RunReport(
             self.client.name,
             time.monotonic() - wall,
             tuple(results[i] for i in sorted(results)),
             started,
-            {**self.meta, "mock": self.control.url, "workers": self.workers},
+            {
+                **self.meta,
+                "mock": self.control.url,
+                "workers": self.workers,
+                "starting": self.starting,
+                "reruns": len(first_attempts),
+            },
         )
 
 
-__all__ = ["MockControl", "RunSpec", "Runner", "grade", "plan_runs", "select"]
+__all__ = ["MockControl", "RunSpec", "Runner", "grade", "plan_runs", "rests_on_timing", "select"]

@@ -15,8 +15,9 @@ What it does, all from the provider's catalogue (``faultproof.contracts``):
 - waits what the server names (``Retry-After`` seconds or HTTP-date, AINative's body
   ``retry_after``, Alana's ``X-RateLimit-Reset``), and surfaces the error instead of sleeping
   past ``max_wait_s``; otherwise exponential backoff with upward jitter, never shrinking;
-- bounds the whole run by its time limit: each request gets the time left (and at most the
-  policy's ``timeout_s``), no wait is started that would end past the deadline;
+- bounds the whole run by its time limit, counted from its first request as the runner counts
+  it: each request gets the time left (and at most the policy's ``timeout_s``), no wait is
+  started that would end past the deadline;
 - renews an expired credential once after a 401 (``reference_auth``);
 - reports errors in the normal form, NDJSON error lines as errors, bodies that are not JSON
   as ``protocol`` failures, and never a partial stream as a success.
@@ -61,7 +62,7 @@ except ImportError:  # run as a plain script: `python examples/reference_client.
         retryable_statuses,
     )
 
-#: Time kept back from the run's limit for starting up, reporting and exiting.
+#: Time kept back from the run's limit for reporting and exiting.
 MARGIN_S = 0.15
 MARGIN_RATIO = 0.02
 MAX_MARGIN_S = 1.0
@@ -203,11 +204,12 @@ def run(
     ``driver`` is the class that makes the decisions; ``examples/broken_clients.py`` passes
     subclasses with one behaviour changed.
     """
-    started = time.monotonic()
     provider = default_catalogue().provider(provider_id)
     if timeout_s is None:
         env = os.environ.get("FAULTPROOF_TIMEOUT_S")
         timeout_s = float(env) if env else provider.policy.timeout_s
+    # The run's time counts from its first request (sent right after this), not from start-up.
+    started = time.monotonic()
     deadline = started + max(0.0, timeout_s - _margin(timeout_s))
     with httpx.Client(base_url=base_url.rstrip("/"), follow_redirects=False) as http:
         try:
@@ -219,17 +221,6 @@ def run(
 def client(base_url: str, operation: Operation, timeout_s: float | None = None) -> Outcome:
     """The Python adapter: the provider is the last path segment of ``base_url``."""
     return run(base_url, base_url.rstrip("/").rsplit("/", 1)[-1], operation, timeout_s)
-
-
-def _process_age_s() -> float:
-    """How long this process has run (Linux ``/proc``), so start-up counts against the limit."""
-    try:
-        with open("/proc/self/stat") as stat, open("/proc/uptime") as uptime:
-            fields = stat.read().rsplit(")", 1)[1].split()
-            started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
-            return max(0.0, float(uptime.read().split()[0]) - started)
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 def operation_from_env(data: dict[str, Any]) -> Operation:
@@ -247,13 +238,11 @@ def operation_from_env(data: dict[str, Any]) -> Operation:
 
 def main() -> int:
     """The subprocess protocol: the outcome JSON is the last line of standard output."""
-    age = _process_age_s()
     base_url = os.environ["FAULTPROOF_BASE_URL"]
     provider_id = os.environ.get("FAULTPROOF_PROVIDER") or base_url.rstrip("/").rsplit("/", 1)[-1]
     operation = operation_from_env(json.loads(os.environ["FAULTPROOF_OPERATION"]))
     limit = os.environ.get("FAULTPROOF_TIMEOUT_S")
-    timeout_s = max(0.0, float(limit) - age) if limit else None
-    outcome = run(base_url, provider_id, operation, timeout_s)
+    outcome = run(base_url, provider_id, operation, float(limit) if limit else None)
     sys.stdout.write(json.dumps(outcome.to_json()) + "\n")
     sys.stdout.flush()
     return 0

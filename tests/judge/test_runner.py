@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import clients
 import pytest
 
 from faultproof.contracts import FaultproofError, UnknownIdError, default_catalogue
@@ -147,3 +148,42 @@ def test_naive_client_graded_over_a_real_mock(mock_url):
 def test_unreachable_mock_is_a_tool_error():
     with pytest.raises(FaultproofError, match="no faultproof mock answers"):
         Runner(PythonClient("clients:naive"), MockControl("http://127.0.0.1:9"), CATALOGUE).run([])
+
+
+def test_a_timing_failure_that_does_not_reproduce_is_flaky(mock_url):
+    """The first attempt ignores Retry-After, the rerun honours it: flaky, both kept."""
+    clients.CALLS["impatient_at_first"] = 0
+    pairs = select(CATALOGUE, ["alana"], ["alana.RATE_001"])
+    report = Runner(
+        PythonClient("clients:impatient_at_first"), MockControl(mock_url), CATALOGUE, workers=1
+    ).run(pairs)
+    (result,) = report.results
+    assert result.verdict == "flaky"
+    assert report.meta["reruns"] == 1 and clients.CALLS["impatient_at_first"] == 4
+    first = {c.id: c.verdict for c in result.first_attempt.checks}
+    assert first["honours_retry_after"] == "fail"
+    assert {c.id: c.verdict for c in result.checks}["honours_retry_after"] == "pass"
+    assert result.first_attempt.timeline and result.timeline
+
+
+def test_a_timing_failure_that_reproduces_fails_and_others_are_not_rerun(mock_url):
+    pairs = select(CATALOGUE, ["alana"], ["alana.RATE_001", "alana.DATA_001"])
+    report = Runner(
+        PythonClient("clients:impatient"), MockControl(mock_url), CATALOGUE, workers=4
+    ).run(pairs)
+    verdicts = {r.scenario: r for r in report.results}
+    rate, data = verdicts["alana.RATE_001"], verdicts["alana.DATA_001"]
+    assert rate.verdict == "fail" and rate.first_attempt is not None
+    assert {c.id: c.verdict for c in rate.checks}["honours_retry_after"] == "fail"
+    # DATA_001 fails nothing timed: graded once, no rerun.
+    assert data.first_attempt is None and report.meta["reruns"] == 1
+
+
+def test_a_hung_request_is_graded_once_the_mock_has_finished_it(mock_url):
+    """The runner waits for the in-flight hang, so the timeline ends with the hung request."""
+    pairs = select(CATALOGUE, ["alana"], ["fault.hang"])
+    client = SubprocessClient(f"{sys.executable} -m examples.reference_client")
+    report = Runner(client, MockControl(mock_url), CATALOGUE, workers=1).run(pairs)
+    (result,) = report.results
+    # The reference client spends its whole budget on the one hung request.
+    assert [entry.status for entry in result.timeline] == [None]
