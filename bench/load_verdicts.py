@@ -40,10 +40,8 @@ def busy(load: str, workers: int) -> Iterator[str]:
         command = ["stress-ng", "--cpu", str(workers), "--timeout", "3600s", "--quiet"]
         label = f"stress-ng --cpu {workers}"
     else:
-        spin = "import os\nfor _ in range(%d): os.fork() or exec('while True: pass')\n" % (
-            workers - 1
-        )
-        command = [sys.executable, "-c", spin + "while True: pass\n"]
+        forks = f"for _ in range({workers - 1}): os.fork() or exec('while True: pass')"
+        command = [sys.executable, "-c", f"import os\n{forks}\nwhile True: pass\n"]
         label = f"{workers} Python busy loops"
     process = subprocess.Popen(command, start_new_session=True)
     try:
