@@ -140,7 +140,14 @@ def test_naive_client_graded_over_a_real_mock(mock_url):
     assert verdicts[("alana.SERVER_002", "retries_retryable")] == "fail"
     assert verdicts[("fault.html_502", "handles_non_json")] == "pass"
     data = report.to_json()
-    assert data["summary"] == {"scenarios": 3, "passed": 0, "failed": 3, "skipped": 0}
+    assert data["summary"] == {
+        "scenarios": 3,
+        "passed": 0,
+        "failed": 3,
+        "skipped": 0,
+        "warned": 0,
+        "flaky": 0,
+    }
     timeline = data["results"][0]["timeline"]
     assert timeline[0]["t"] == 0 and timeline[0]["path"] == "/api/v1/products/42"
 
