@@ -65,7 +65,7 @@ def run_once(adapter: str) -> dict[str, object]:
             [
                 sys.executable,
                 "-m",
-                "faultproof",
+                "faultproof.mocks.cli",
                 "run",
                 *CLIENTS[adapter],
                 "--json",
