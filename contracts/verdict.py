@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Verdict = Literal["pass", "fail", "warn", "skip"]
+#: A scenario's verdict: a check's, or ``flaky`` (a timing failure its rerun did not repeat).
+ScenarioVerdict = Literal["pass", "fail", "warn", "flaky", "skip"]
+#: Scenario verdicts that fail a run only under ``--strict``.
+STRICT_ONLY: frozenset[str] = frozenset({"warn", "flaky"})
 Transport = Literal["timeout", "connection", "protocol"]
 
 
@@ -125,6 +129,8 @@ class ScenarioResult:
         duration_s: Wall time of the run.
         error: A tool error (the client crashed, printed no outcome, timed out hard), if any.
         stdout_tail: The last lines the client printed, for diagnosis.
+        first_attempt: When the runner reran this scenario because its first attempt failed on
+            timing, that failed attempt (this result is the rerun); ``None`` otherwise.
     """
 
     scenario: str
@@ -135,21 +141,43 @@ class ScenarioResult:
     duration_s: float = 0.0
     error: str | None = None
     stdout_tail: str = ""
+    first_attempt: ScenarioResult | None = None
 
     @property
-    def verdict(self) -> Literal["pass", "fail", "skip"]:
-        """``fail`` if any check failed (or the run errored), ``skip`` if none applied."""
+    def attempt_verdict(self) -> Verdict:
+        """This attempt alone: ``fail`` (a check failed or the run errored), else ``warn``,
+        else ``skip`` when nothing applied, else ``pass``."""
         if self.error or any(c.verdict == "fail" for c in self.checks):
             return "fail"
+        if any(c.verdict == "warn" for c in self.checks):
+            return "warn"
         if all(c.verdict == "skip" for c in self.checks):
             return "skip"
         return "pass"
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def verdict(self) -> ScenarioVerdict:
+        """The attempt's verdict, except ``flaky`` for a rerun that did not repeat the failure
+        of its first attempt: a failure that did not reproduce is never reported as ``pass``."""
+        own, first = self.attempt_verdict, self.first_attempt
+        if own != "fail" and first is not None and first.attempt_verdict == "fail":
+            return "flaky"
+        return own
+
+    def fails(self, strict: bool = False) -> bool:
+        """Whether this result fails the run: ``fail`` always, ``warn`` and ``flaky`` if strict."""
+        verdict = self.verdict
+        return verdict == "fail" or (strict and verdict in STRICT_ONLY)
+
+    def flaky_checks(self) -> tuple[CheckResult, ...]:
+        """The first attempt's failed checks, for a ``flaky`` result (else empty)."""
+        if self.verdict != "flaky" or self.first_attempt is None:
+            return ()
+        return tuple(c for c in self.first_attempt.checks if c.verdict == "fail")
+
+    def _attempt_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "scenario": self.scenario,
-            "provider": self.provider,
-            "verdict": self.verdict,
+            "verdict": self.attempt_verdict,
             "checks": [c.to_json() for c in self.checks],
             "timeline": [t.to_json() for t in self.timeline],
             "outcome": self.outcome.to_json() if self.outcome else None,
@@ -157,6 +185,18 @@ class ScenarioResult:
         }
         if self.error:
             out["error"] = self.error
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's result shape; a rerun carries its failed ``first_attempt`` too."""
+        out: dict[str, Any] = {
+            "scenario": self.scenario,
+            "provider": self.provider,
+            **self._attempt_json(),
+            "verdict": self.verdict,
+        }
+        if self.first_attempt is not None:
+            out["first_attempt"] = self.first_attempt._attempt_json()
         return out
 
 
@@ -170,6 +210,8 @@ class RunReport:
         results: One result per scenario, in catalogue order.
         started_at: Epoch seconds.
         meta: Anything else worth printing (mock URL, workers, faultproof version).
+        strict: Whether ``warn`` and ``flaky`` results fail the run (``--strict``); the reports
+            show them as failures then.
     """
 
     client: str
@@ -177,20 +219,25 @@ class RunReport:
     results: tuple[ScenarioResult, ...]
     started_at: float = 0.0
     meta: Mapping[str, Any] = field(default_factory=dict)
+    strict: bool = False
 
     @property
     def summary(self) -> dict[str, int]:
+        """DESIGN.md's counts (scenarios, passed, failed, skipped), then warned and flaky."""
         verdicts = [r.verdict for r in self.results]
         return {
             "scenarios": len(verdicts),
             "passed": verdicts.count("pass"),
             "failed": verdicts.count("fail"),
             "skipped": verdicts.count("skip"),
+            "warned": verdicts.count("warn"),
+            "flaky": verdicts.count("flaky"),
         }
 
     @property
     def passed(self) -> bool:
-        return all(r.verdict != "fail" for r in self.results)
+        """Exit 0: nothing failed (nor, when ``strict``, warned or was flaky)."""
+        return not any(r.fails(self.strict) for r in self.results)
 
     def to_json(self) -> dict[str, Any]:
         """The DESIGN.md report: client, duration_s, summary, results."""
@@ -201,4 +248,5 @@ class RunReport:
             "results": [r.to_json() for r in self.results],
             "started_at": self.started_at,
             "meta": dict(self.meta),
+            "strict": self.strict,
         }

@@ -108,9 +108,45 @@ def _report() -> RunReport:
     return RunReport(
         client="python -m my_client --flag",
         duration_s=13.1,
-        results=(rate, auth, server, stream, crash, slow),
+        results=(rate, auth, server, stream, crash, slow, _flaky()),
         started_at=1_700_000_000.0,
         meta={"mock_url": MOCK_URL, "workers": 2},
+    )
+
+
+FIRST_DETAIL = "waited 0.05 s before retrying a 503, below the 0.40 s minimum"
+
+
+def _flaky() -> ScenarioResult:
+    """A rerun that passed after a first attempt that failed a timing check."""
+    first = ScenarioResult(
+        scenario="alana.SERVER_002",
+        provider="alana",
+        checks=(
+            CheckResult("retries_retryable", "pass", "retried the 503"),
+            CheckResult("backs_off", "fail", FIRST_DETAIL),
+        ),
+        timeline=(
+            TimelineEntry(0.0, "GET", "/api/v1/products/7", 503, "alana.SERVER_002", 0.003),
+            TimelineEntry(0.05, "POST", "/api/v1/first-only", 200, None, 0.003),
+        ),
+        outcome=Outcome(ok=True, status=200, data={"id": 7}),
+        duration_s=0.4,
+    )
+    return ScenarioResult(
+        scenario="alana.SERVER_002",
+        provider="alana",
+        checks=(
+            CheckResult("retries_retryable", "pass", "retried the 503"),
+            CheckResult("backs_off", "pass", "waited 0.52 s, within 0.40-1.20 s"),
+        ),
+        timeline=(
+            TimelineEntry(0.0, "GET", "/api/v1/products/7", 503, "alana.SERVER_002", 0.003),
+            TimelineEntry(0.52, "GET", "/api/v1/products/7", 200, None, 0.003),
+        ),
+        outcome=Outcome(ok=True, status=200, data={"id": 7}),
+        duration_s=0.6,
+        first_attempt=first,
     )
 
 
@@ -157,7 +193,24 @@ def test_json_round_trips_the_design_shape(report, written):
     data = orjson.loads(written["json"].read_bytes())
     assert data == orjson.loads(orjson.dumps(report.to_json()))
     assert {"client", "duration_s", "summary", "results"} <= data.keys()
-    assert data["summary"] == {"scenarios": 6, "passed": 2, "failed": 3, "skipped": 1}
+    assert data["summary"] == {
+        "scenarios": 7,
+        "passed": 1,
+        "failed": 3,
+        "skipped": 1,
+        "warned": 1,
+        "flaky": 1,
+    }
+    assert [r["verdict"] for r in data["results"]] == [
+        "fail",
+        "pass",
+        "fail",
+        "skip",
+        "fail",
+        "warn",
+        "flaky",
+    ]
+    assert data["strict"] is False
     first = data["results"][0]
     assert {"scenario", "provider", "verdict", "checks", "timeline"} <= first.keys()
     assert first["checks"][1] == {
@@ -200,8 +253,8 @@ def test_junit_counts_per_provider_and_in_all(written):
     suites = {s.name: s for s in xml}
     assert list(suites) == ["alana", "alloy", "airbyte"]
     counts = {n: (s.tests, s.failures, s.errors, s.skipped) for n, s in suites.items()}
-    assert counts == {"alana": (6, 1, 0, 1), "alloy": (4, 1, 0, 2), "airbyte": (3, 0, 1, 0)}
-    assert (xml.tests, xml.failures, xml.errors, xml.skipped) == (13, 2, 1, 3)  # <testsuites>
+    assert counts == {"alana": (8, 1, 0, 1), "alloy": (4, 1, 0, 2), "airbyte": (3, 0, 1, 0)}
+    assert (xml.tests, xml.failures, xml.errors, xml.skipped) == (15, 2, 1, 3)  # <testsuites>
     assert xml.time == pytest.approx(13.1)
 
 
@@ -256,13 +309,14 @@ def test_junit_scenario_without_checks_is_one_skipped_case():
 
 def test_markdown_summary_matrix_and_failures(report):
     text = markdown.render(report)
-    assert text.startswith("## ❌ faultproof: 3 of 6 scenarios failed")
+    assert text.startswith("## ❌ faultproof: 3 of 7 scenarios failed")
+    assert "**Scenarios** 1 passed, 3 failed, 1 warned, 1 flaky, 1 skipped" in text
     assert "`python -m my_client --flag`" in text and "13.10 s" in text
     header = next(line for line in text.splitlines() if line.startswith("| provider"))
     assert "`honours_retry_after`" in header and "`safe_retries`" in header
     alana = next(line for line in text.splitlines() if line.startswith("| alana"))
     cells = [c.strip() for c in alana.strip("|").split("|")]
-    assert cells[1] == "1/2 passed"
+    assert cells[1] == "1/3 passed, 1 flaky"
     assert cells[header.strip("|").split("|").index(" `honours_retry_after` ")] == "❌ 0/1"
     assert "### Failures (3)" in text
     assert "- `honours_retry_after`: retried 0.12 s after a 429 that asked for 1 s" in text
@@ -358,12 +412,13 @@ def test_html_draws_a_timeline_per_scenario_with_requests(report):
     assert set(sections) == {r.scenario for r in report.results}
     for result in report.results:
         body = sections[result.scenario]
+        attempts = [a for a in (result.first_attempt, result) if a is not None]
         if result.timeline:
-            assert body.count("<svg") == 1
-            assert body.count("<g><title>") == len(result.timeline)
+            assert body.count("<svg") == len(attempts)
+            assert body.count("<g><title>") == sum(len(a.timeline) for a in attempts)
         else:
             assert "<svg" not in body and "No request reached the mock" in body
-    assert page.count("<svg") == sum(1 for r in report.results if r.timeline)
+    assert page.count("<svg") == sum(1 for r in report.results if r.timeline) + 1  # the flaky
 
 
 def test_html_timeline_is_to_scale_and_coloured_by_status(report):

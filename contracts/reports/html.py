@@ -3,8 +3,10 @@
 No external CSS, JavaScript, fonts or images: the style sheet is inline and a few lines of inline
 script only switch a filter (all / failed / passed / skipped); without script everything shows.
 The page holds a summary, a providers-by-scenarios matrix (one row group per provider, one cell per
-scenario, coloured by verdict, its tooltip listing the failed checks, linking to the scenario), and
-per scenario its checks, its client outcome and its request timeline drawn to scale as inline SVG.
+scenario, coloured by verdict (pass, fail, warn, flaky, skip), its tooltip listing the failed and
+warned checks, linking to the scenario), and per scenario its checks, its client outcome and its
+request timeline drawn to scale as inline SVG; a flaky scenario shows its failed first attempt
+(checks, outcome, timeline) above the rerun.
 Every string that comes from a client, a catalogue or the command line goes through ``_e``.
 """
 
@@ -36,7 +38,7 @@ _MIN_SPAN_S = 0.1  # a lone fast request still gets an axis of sensible size
 
 _CSS = """
 :root{--pass:#2e9d4f;--fail:#d64545;--warn:#e0a800;--skip:#8a8f98;--fg:#1d2330;--muted:#5f6b7a;
---line:#d9dee5;--soft:#f4f6f9}
+--flaky:#8e44ad;--line:#d9dee5;--soft:#f4f6f9}
 *{box-sizing:border-box}
 body{margin:0 auto;max-width:1200px;padding:24px;color:var(--fg);background:#fff;
 font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
@@ -49,15 +51,20 @@ vertical-align:top}th{background:var(--soft)}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;
 font-size:12px}.b-pass{background:var(--pass)}.b-fail{background:var(--fail)}
 .b-warn{background:var(--warn);color:#222}.b-skip{background:var(--skip)}
+.b-flaky{background:var(--flaky)}
 .muted{color:var(--muted)}.run-error{color:var(--fail);font-weight:600}
 .matrix{width:100%}.matrix th{white-space:nowrap;width:1%}
 .cells{display:flex;flex-wrap:wrap;gap:3px}
 .cell{padding:2px 6px;border-radius:3px;color:#fff;text-decoration:none;font-size:12px}
 .cell.pass{background:var(--pass)}.cell.fail{background:var(--fail)}.cell.skip{background:var(--skip)}
+.cell.warn{background:var(--warn);color:#222}.cell.flaky{background:var(--flaky)}
 .cell.warned{box-shadow:inset 0 -3px var(--warn)}
 .scenario{border:1px solid var(--line);border-left:6px solid var(--skip);border-radius:4px;
 padding:12px 16px;margin:14px 0}.scenario.pass{border-left-color:var(--pass)}
-.scenario.fail{border-left-color:var(--fail)}.scenario:target{outline:2px solid #3b7dd8}
+.scenario.fail{border-left-color:var(--fail)}
+.scenario.warn{border-left-color:var(--warn)}.scenario.flaky{border-left-color:var(--flaky)}
+.attempt{border:1px dashed var(--line);border-radius:4px;padding:4px 12px;margin:8px 0}
+.scenario:target{outline:2px solid #3b7dd8}
 .checks{width:100%;margin:6px 0}.checks td:first-child{white-space:nowrap}
 .timeline svg{width:100%;height:auto;display:block}svg text{font-size:11px}
 .legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;border-radius:2px}
@@ -67,10 +74,17 @@ nav button{border:1px solid var(--line);background:#fff;padding:3px 10px;border-
 cursor:pointer}nav button:hover{background:var(--soft)}
 """ + "".join(
     f"body[data-show={v}] .scenario:not(.{v}),body[data-show={v}] .cell:not(.{v}){{display:none}}"
-    for v in ("pass", "fail", "skip")
+    for v in ("pass", "fail", "warn", "flaky", "skip")
 )
 
-_FILTERS = {"all": "all", "fail": "failed", "pass": "passed", "skip": "skipped"}
+_FILTERS = {
+    "all": "all",
+    "fail": "failed",
+    "warn": "warned",
+    "flaky": "flaky",
+    "pass": "passed",
+    "skip": "skipped",
+}
 _JS = (
     "document.querySelectorAll('nav button').forEach(function(b){b.onclick=function(){"
     "document.body.dataset.show=b.dataset.show;};});"
@@ -187,6 +201,7 @@ def _tooltip(result: ScenarioResult) -> str:
         lines.append(f"run error: {result.error}")
     lines += [f"✗ {c.id}: {c.detail}" for c in result.checks if c.verdict == "fail"]
     lines += [f"! {c.id}: {c.detail}" for c in result.checks if c.verdict == "warn"]
+    lines += [f"↻ {c.id} failed on the first attempt: {c.detail}" for c in result.flaky_checks()]
     if len(lines) == 1:
         applied = sum(c.verdict != "skip" for c in result.checks)
         lines.append(f"{applied} check{'s' if applied != 1 else ''} applied, none failed")
@@ -198,7 +213,12 @@ def _matrix(report: RunReport, slugs: dict[int, str]) -> str:
     providers = list(dict.fromkeys(r.provider for r in report.results))
     for provider in providers:
         indexed = [(i, r) for i, r in enumerate(report.results) if r.provider == provider]
-        passed = sum(r.verdict == "pass" for _, r in indexed)
+        verdicts = [r.verdict for _, r in indexed]
+        counts = f"{verdicts.count('pass')}/{len(indexed)} passed" + "".join(
+            f", {n} {word}"
+            for n, word in ((verdicts.count("warn"), "warned"), (verdicts.count("flaky"), "flaky"))
+            if n
+        )
         cells = []
         for i, r in indexed:
             name = r.scenario.removeprefix(f"{provider}.")
@@ -209,7 +229,7 @@ def _matrix(report: RunReport, slugs: dict[int, str]) -> str:
             )
         rows.append(
             f'<tbody data-provider="{_e(provider)}"><tr><th scope="rowgroup">{_e(provider)}'
-            f'<br><span class="muted">{passed}/{len(indexed)} passed</span></th>'
+            f'<br><span class="muted">{counts}</span></th>'
             f'<td><div class="cells">{"".join(cells)}</div></td></tr></tbody>'
         )
     rows.append("</table>")
@@ -245,13 +265,9 @@ def _requests_table(entries: tuple[TimelineEntry, ...]) -> str:
     )
 
 
-def _scenario(result: ScenarioResult, slug: str) -> str:
-    parts = [
-        f'<section class="scenario {result.verdict}" id="{_e(slug)}" '
-        f'data-scenario="{_e(result.scenario)}"><h3>{_badge(result.verdict)} '
-        f'<code>{_e(result.scenario)}</code> <span class="muted">{_e(result.provider)} · '
-        f"{result.duration_s:.2f} s</span></h3>"
-    ]
+def _attempt(result: ScenarioResult) -> str:
+    """One attempt's evidence: its checks, the served answer, the client outcome, the timeline."""
+    parts = []
     if result.error:
         parts.append(f'<p class="run-error">Run error: {_e(result.error)}</p>')
     if result.checks:
@@ -279,7 +295,26 @@ def _scenario(result: ScenarioResult, slug: str) -> str:
             f"<details><summary>client output (tail)</summary><pre>"
             f"{_e(result.stdout_tail)}</pre></details>"
         )
-    return "".join(parts) + "</section>"
+    return "".join(parts)
+
+
+def _scenario(result: ScenarioResult, slug: str) -> str:
+    head = (
+        f'<section class="scenario {result.verdict}" id="{_e(slug)}" '
+        f'data-scenario="{_e(result.scenario)}"><h3>{_badge(result.verdict)} '
+        f'<code>{_e(result.scenario)}</code> <span class="muted">{_e(result.provider)} · '
+        f"{result.duration_s:.2f} s</span></h3>"
+    )
+    first = result.first_attempt
+    if result.verdict != "flaky" or first is None:
+        return head + _attempt(result) + "</section>"
+    return (
+        f"{head}<p>Failed on the first attempt, not on the automatic rerun: a timing failure "
+        f'that did not reproduce.</p><div class="attempt first-attempt"><h4>First attempt '
+        f'{_badge(first.attempt_verdict)} <span class="muted">{first.duration_s:.2f} s</span>'
+        f'</h4>{_attempt(first)}</div><div class="attempt rerun"><h4>Rerun '
+        f"{_badge(result.attempt_verdict)}</h4>{_attempt(result)}</div></section>"
+    )
 
 
 def _header(report: RunReport) -> str:
@@ -295,11 +330,15 @@ def _header(report: RunReport) -> str:
         ("duration", f"{report.duration_s:.2f} s"),
         *((str(k), v) for k, v in report.meta.items()),
     ]
-    verdict = "fail" if s["failed"] else "pass"
+    failing = any(r.fails(report.strict) for r in report.results)
+    verdict = "fail" if failing else "warn" if s["warned"] or s["flaky"] else "pass"
+    strict = " · --strict: warned and flaky fail the run" if report.strict else ""
     return (
         f"<header><h1>faultproof report {_badge(verdict)}</h1><p>"
         f"{_plural(s['scenarios'], 'scenario')}: {_badge('pass')} {s['passed']} passed · "
-        f"{_badge('fail')} {s['failed']} failed · {_badge('skip')} {s['skipped']} skipped</p>"
+        f"{_badge('fail')} {s['failed']} failed · {_badge('warn')} {s['warned']} warned · "
+        f"{_badge('flaky')} {s['flaky']} flaky · {_badge('skip')} {s['skipped']} skipped"
+        f"{strict}</p>"
         '<dl class="kv">'
         + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
         + "</dl></header>"

@@ -5,8 +5,15 @@ One ``<testsuite>`` per provider, one ``<testcase>`` per scenario and check, nam
 
 - ``fail``: a ``<failure>`` whose message is the check's detail and whose text is the client's
   outcome and the scenario's request timeline;
-- ``warn``: a passing testcase with the detail in ``<system-out>``;
+- ``warn``: a passing testcase with the property ``faultproof.verdict=warn`` (and the detail as
+  ``faultproof.warning``) and the detail and evidence in ``<system-out>`` (what Jenkins, GitLab
+  and GitHub reporters show of a passing test); under ``--strict`` a ``<failure>`` instead;
 - ``skip``: ``<skipped>`` with the detail as message;
+- a ``flaky`` scenario (a timing failure its automatic rerun did not repeat): the rerun's
+  testcases, and on each check that failed on the first attempt Maven Surefire's
+  ``<flakyFailure>`` (message, type, ``<stackTrace>`` with the first attempt's outcome and
+  timeline, ``<system-out>`` with both timelines) under the passing testcase, with the property
+  ``faultproof.verdict=flaky``; under ``--strict`` a ``<failure>`` carrying both timelines;
 - a scenario whose run errored (client crashed, printed nothing, timed out hard): an extra
   testcase ``"<scenario> :: run"`` carrying an ``<error>``;
 - a scenario no check applies to: one skipped testcase named after the scenario.
@@ -25,7 +32,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..verdict import Outcome, RunReport, ScenarioResult, TimelineEntry
+from ..verdict import CheckResult, Outcome, RunReport, ScenarioResult, TimelineEntry
 
 # Characters XML 1.0 cannot carry at all, not even as references (ANSI escapes from a client's
 # output, NUL bytes): ElementTree would write them through and leave an unparseable file.
@@ -99,9 +106,59 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -
     return node
 
 
-def _testcases(suite: ET.Element, result: ScenarioResult, classname: str) -> None:
+def _property(case: ET.Element, name: str, value: str) -> None:
+    """A testcase property (pytest's ``record_property`` shape), ``<properties>`` first."""
+    properties = case.find("properties")
+    if properties is None:
+        properties = ET.Element("properties")
+        case.insert(0, properties)
+    _sub(properties, "property", name=name, value=value)
+
+
+def _warn(case: ET.Element, check: CheckResult, result: ScenarioResult, strict: bool) -> None:
+    _property(case, "faultproof.verdict", "warn")
+    _property(case, "faultproof.warning", check.detail)
+    if strict:
+        text = f"warning, a failure under --strict: {check.detail}\n\n{_evidence(result)}"
+        _sub(case, "failure", text, message=f"warn: {check.detail}", type=check.id)
+    else:
+        _sub(case, "system-out", f"warning: {check.detail}\n\n{_evidence(result)}")
+
+
+def _first_failures(result: ScenarioResult) -> list[CheckResult]:
+    """What failed on a flaky result's first attempt (its run error as a check named ``run``)."""
+    first = result.first_attempt
+    if result.verdict != "flaky" or first is None:
+        return []
+    errored = [CheckResult("run", "fail", first.error)] if first.error else []
+    return errored + list(result.flaky_checks())
+
+
+def _flaky(case: ET.Element, failed: CheckResult, result: ScenarioResult, strict: bool) -> None:
+    first = result.first_attempt
+    assert first is not None  # only called for flaky results
+    _property(case, "faultproof.verdict", "flaky")
+    both = (
+        f"first attempt (failed):\n{timeline_text(first.timeline)}\n\n"
+        f"rerun (did not fail):\n{timeline_text(result.timeline)}"
+    )
+    if strict:
+        text = (
+            f"flaky, a failure under --strict: {failed.detail} on the first attempt, not on "
+            f"the automatic rerun\n\nfirst attempt: {_evidence(first)}\n\n"
+            f"rerun: {_evidence(result)}"
+        )
+        _sub(case, "failure", text, message=f"flaky: {failed.detail}", type=failed.id)
+        return
+    node = _sub(case, "flakyFailure", message=failed.detail, type=failed.id)
+    _sub(node, "stackTrace", f"{failed.detail}\n\n{_evidence(first)}")
+    _sub(node, "system-out", both)
+
+
+def _testcases(suite: ET.Element, result: ScenarioResult, classname: str, strict: bool) -> None:
     count = len(result.checks) + (1 if result.error or not result.checks else 0)
     time = _secs(result.duration_s / count)
+    cases: list[tuple[str, ET.Element]] = []
     if result.error:
         case = _sub(
             suite, "testcase", name=f"{result.scenario} :: run", classname=classname, time=time
@@ -115,9 +172,11 @@ def _testcases(suite: ET.Element, result: ScenarioResult, classname: str) -> Non
         )
         if result.stdout_tail:
             _sub(case, "system-out", result.stdout_tail)
+        cases.append(("run", case))
     elif not result.checks:
         case = _sub(suite, "testcase", name=result.scenario, classname=classname, time=time)
         _sub(case, "skipped", message="no check applies to this scenario")
+        cases.append(("", case))
     for check in result.checks:
         case = _sub(
             suite,
@@ -126,6 +185,7 @@ def _testcases(suite: ET.Element, result: ScenarioResult, classname: str) -> Non
             classname=classname,
             time=time,
         )
+        cases.append((check.id, case))
         if check.verdict == "fail":
             _sub(
                 case,
@@ -139,21 +199,25 @@ def _testcases(suite: ET.Element, result: ScenarioResult, classname: str) -> Non
         elif check.verdict == "skip":
             _sub(case, "skipped", message=check.detail)
         elif check.verdict == "warn":
-            _sub(case, "system-out", f"warning: {check.detail}")
+            _warn(case, check, result, strict)
+    by_id = dict(cases)
+    for failed in _first_failures(result):
+        # A first-attempt failure of a check the rerun did not grade goes on the first testcase.
+        _flaky(by_id.get(failed.id, cases[0][1]), failed, result, strict)
 
 
 def _count(suite: ET.Element) -> dict[str, int]:
     cases = suite.findall("testcase")
     return {
         "tests": len(cases),
-        "failures": sum(len(c.findall("failure")) for c in cases),
-        "errors": sum(len(c.findall("error")) for c in cases),
-        "skipped": sum(len(c.findall("skipped")) for c in cases),
+        "failures": sum(c.find("failure") is not None for c in cases),
+        "errors": sum(c.find("error") is not None for c in cases),
+        "skipped": sum(c.find("skipped") is not None for c in cases),
     }
 
 
 def render(report: RunReport) -> bytes:
-    """The report as a UTF-8 JUnit XML document."""
+    """The report as a UTF-8 JUnit XML document (``report.strict`` makes warn and flaky fail)."""
     timestamp = (
         datetime.fromtimestamp(report.started_at, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
         if report.started_at
@@ -174,7 +238,7 @@ def render(report: RunReport) -> bytes:
         for name, value in {"client": report.client, **report.meta}.items():
             _sub(properties, "property", name=str(name), value=str(value))
         for result in results:
-            _testcases(suite, result, f"faultproof.{provider}")
+            _testcases(suite, result, f"faultproof.{provider}", report.strict)
         counts = _count(suite)
         for key, value in counts.items():
             suite.set(key, str(value))

@@ -1,8 +1,11 @@
 """The Markdown report, sized for a GitHub pull-request comment.
 
 A headline and summary line (counts, client, duration), a providers-by-checks table (how many of
-each provider's scenarios passed each check), then every failing scenario with its failed checks
-and details, its client outcome and timeline folded in ``<details>``, and the warnings.
+each provider's scenarios passed each check; ⚠️ where one only warned, 🔁 where one was flaky),
+then every failing scenario with its failed checks and details, its client outcome and timeline
+folded in ``<details>``; every flaky scenario with what failed on its first attempt and both
+timelines; and the warnings with their evidence. Under ``--strict`` the headline counts warned
+and flaky scenarios as failures.
 Every string from a client or a catalogue is escaped, so a detail cannot break the layout.
 """
 
@@ -19,7 +22,7 @@ from .junit import describe_entry, describe_outcome, describe_response, xml_safe
 MAX_TIMELINE_LINES = 30
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-_ICON = {"fail": "❌", "warn": "⚠️", "pass": "✅", "skip": "⏭️"}
+_ICON = {"fail": "❌", "flaky": "🔁", "warn": "⚠️", "pass": "✅", "skip": "⏭️"}
 
 
 def _text(value: str) -> str:
@@ -46,26 +49,35 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _headline(report: RunReport) -> str:
+    s = report.summary
+    scenarios = _plural(s["scenarios"], "scenario")
+    failing = sum(r.fails(report.strict) for r in report.results)
+    if failing:
+        strict = " (--strict: warned and flaky count)" if failing > s["failed"] else ""
+        return f"## ❌ faultproof: {failing} of {scenarios} failed{strict}"
+    if s["warned"] or s["flaky"]:
+        return (
+            f"## ⚠️ faultproof: no failures in {scenarios}, {s['warned']} warned, {s['flaky']} flaky"
+        )
+    return f"## ✅ faultproof: no failures in {scenarios}"
+
+
 def _summary(report: RunReport) -> list[str]:
     s = report.summary
     checks = [c for r in report.results for c in r.checks]
     by_verdict = {v: sum(c.verdict == v for c in checks) for v in ("pass", "fail", "warn", "skip")}
-    if s["failed"]:
-        headline = (
-            f"## ❌ faultproof: {s['failed']} of {_plural(s['scenarios'], 'scenario')} failed"
-        )
-    else:
-        headline = f"## ✅ faultproof: no failures in {_plural(s['scenarios'], 'scenario')}"
     line = (
         f"**Client** {_code(report.client)} · **Duration** {report.duration_s:.2f} s · "
-        f"**Scenarios** {s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped · "
+        f"**Scenarios** {s['passed']} passed, {s['failed']} failed, {s['warned']} warned, "
+        f"{s['flaky']} flaky, {s['skipped']} skipped · "
         f"**Checks** {by_verdict['pass']} passed, {by_verdict['fail']} failed, "
         f"{by_verdict['warn']} warned, {by_verdict['skip']} skipped"
     )
     errored = sum(1 for r in report.results if r.error)
     if errored:
         line += f" · **Run errors** {errored}"
-    return [headline, "", line]
+    return [_headline(report), "", line]
 
 
 def _cell(verdicts: list[str]) -> str:
@@ -75,8 +87,15 @@ def _cell(verdicts: list[str]) -> str:
     if not applied:
         return f"{_ICON['skip']} skip"
     passed = sum(v != "fail" for v in applied)
-    worst = "fail" if "fail" in applied else "warn" if "warn" in applied else "pass"
+    worst = next((v for v in ("fail", "flaky", "warn") if v in applied), "pass")
     return f"{_ICON[worst]} {passed}/{len(applied)}"
+
+
+def _check_verdict(result: ScenarioResult, check: CheckResult) -> str:
+    """A check's verdict in the matrix: ``flaky`` where it failed only on the first attempt."""
+    if check.verdict != "fail" and check.id in {c.id for c in result.flaky_checks()}:
+        return "flaky"
+    return check.verdict
 
 
 def _matrix(report: RunReport) -> list[str]:
@@ -86,22 +105,33 @@ def _matrix(report: RunReport) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for provider in providers:
         results = [r for r in report.results if r.provider == provider]
-        passed = sum(r.verdict == "pass" for r in results)
+        verdicts = [r.verdict for r in results]
         errored = sum(1 for r in results if r.error)
-        scenarios = f"{passed}/{len(results)} passed" + (f", {errored} errored" if errored else "")
+        scenarios = f"{verdicts.count('pass')}/{len(results)} passed" + "".join(
+            f", {n} {word}"
+            for n, word in (
+                (verdicts.count("warn"), "warned"),
+                (verdicts.count("flaky"), "flaky"),
+                (errored, "errored"),
+            )
+            if n
+        )
         row = [_text(provider), scenarios]
         for check_id in check_ids:
-            row.append(_cell([c.verdict for r in results for c in r.checks if c.id == check_id]))
+            row.append(
+                _cell([_check_verdict(r, c) for r in results for c in r.checks if c.id == check_id])
+            )
         lines.append("| " + " | ".join(row) + " |")
-    lines += ["", "_n/m: scenarios where the check passed (or only warned) / where it applied._"]
+    lines += [
+        "",
+        "_n/m: scenarios where the check did not fail (⚠️: it warned on an assumed value; "
+        "🔁: it failed on the first attempt, not on the automatic rerun) / where it applied._",
+    ]
     return lines
 
 
-def _failure(result: ScenarioResult) -> list[str]:
-    lines = [f"#### ❌ {_code(result.scenario)} ({_text(result.provider)})", ""]
-    if result.error:
-        lines.append(f"- **run error**: {_text(result.error)}")
-    lines += [f"- {_code(c.id)}: {_text(c.detail)}" for c in result.checks if c.verdict == "fail"]
+def _evidence(result: ScenarioResult, label: str) -> list[str]:
+    """The client outcome and timeline of one attempt, folded in ``<details>``."""
     timeline = [describe_entry(e) for e in result.timeline[:MAX_TIMELINE_LINES]]
     hidden = len(result.timeline) - len(timeline)
     if hidden > 0:
@@ -114,16 +144,39 @@ def _failure(result: ScenarioResult) -> list[str]:
     )
     if result.stdout_tail:
         body += "\n\nclient output (tail):\n" + xml_safe(result.stdout_tail.rstrip())
-    summary = f"client outcome and timeline ({_plural(len(result.timeline), 'request')})"
+    summary = f"{label} ({_plural(len(result.timeline), 'request')})"
+    return [f"<details><summary>{summary}</summary>", "", _fence(body), "", "</details>", ""]
+
+
+def _heading(result: ScenarioResult) -> list[str]:
+    icon = _ICON[result.verdict]
+    return [f"#### {icon} {_code(result.scenario)} ({_text(result.provider)})", ""]
+
+
+def _failure(result: ScenarioResult) -> list[str]:
+    lines = _heading(result)
+    if result.error:
+        lines.append(f"- **run error**: {_text(result.error)}")
+    lines += [f"- {_code(c.id)}: {_text(c.detail)}" for c in result.checks if c.verdict == "fail"]
+    return [*lines, "", *_evidence(result, "client outcome and timeline")]
+
+
+def _flaky(result: ScenarioResult) -> list[str]:
+    first = result.first_attempt
+    assert first is not None  # only called for flaky results
+    lines = _heading(result)
+    if first.error:
+        lines.append(f"- **run error** on the first attempt: {_text(first.error)}")
+    lines += [
+        f"- {_code(c.id)} failed on the first attempt: {_text(c.detail)}"
+        for c in result.flaky_checks()
+    ]
+    lines.append(f"- the automatic rerun did not fail (it ended {result.attempt_verdict})")
     return [
         *lines,
         "",
-        f"<details><summary>{summary}</summary>",
-        "",
-        _fence(body),
-        "",
-        "</details>",
-        "",
+        *_evidence(first, "first attempt: client outcome and timeline"),
+        *_evidence(result, "rerun: client outcome and timeline"),
     ]
 
 
@@ -135,11 +188,17 @@ def render(report: RunReport) -> str:
         lines += [f"### Failures ({len(failing)})", ""]
         for result in failing:
             lines += _failure(result)
+    flaky = [r for r in report.results if r.verdict == "flaky"]
+    if flaky:
+        lines += [f"### Flaky ({len(flaky)})", ""]
+        for result in flaky:
+            lines += _flaky(result)
     warnings: list[tuple[ScenarioResult, CheckResult]] = [
         (r, c) for r in report.results for c in r.checks if c.verdict == "warn"
     ]
     if warnings:
-        lines += [f"### Warnings ({len(warnings)})", ""]
+        strict = ", failures under --strict" if report.strict else ""
+        lines += [f"### Warnings ({len(warnings)}{strict})", ""]
         lines += [f"- {_code(r.scenario)} · {_code(c.id)}: {_text(c.detail)}" for r, c in warnings]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
