@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -506,3 +508,181 @@ def test_an_empty_run_renders_in_every_format(fmt, tmp_path):
     empty = RunReport("c", 0.0, ())
     write(empty, **{fmt: tmp_path / "r"})
     assert (tmp_path / "r").stat().st_size > 0
+
+
+# --- verdict kinds: warn, flaky, strict -----------------------------------------------------
+
+
+def _one(*verdicts: str, first: ScenarioResult | None = None) -> ScenarioResult:
+    checks = tuple(CheckResult(f"c{i}", v, f"{v} {i}") for i, v in enumerate(verdicts))  # type: ignore[arg-type]
+    return ScenarioResult("x.A", "x", checks, first_attempt=first)
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "expected"),
+    [
+        (("pass", "skip"), "pass"),
+        (("pass", "warn", "skip"), "warn"),
+        (("warn", "fail"), "fail"),
+        (("skip", "skip"), "skip"),
+        ((), "skip"),
+    ],
+)
+def test_scenario_verdict_from_its_checks(verdicts, expected):
+    assert _one(*verdicts).verdict == expected
+
+
+def test_a_run_error_fails_whatever_the_checks_say():
+    errored = ScenarioResult("x.A", "x", (CheckResult("c", "warn", "w"),), error="crashed")
+    assert errored.verdict == "fail"
+
+
+@pytest.mark.parametrize(
+    ("rerun", "expected"),
+    [(("pass",), "flaky"), (("warn",), "flaky"), (("skip",), "flaky"), (("fail",), "fail")],
+)
+def test_a_rerun_after_a_failed_first_attempt_is_flaky_unless_it_fails(rerun, expected):
+    result = _one(*rerun, first=_one("fail"))
+    assert result.verdict == expected
+    assert result.attempt_verdict == rerun[0]
+
+
+def test_a_first_attempt_that_did_not_fail_changes_nothing():
+    assert _one("pass", first=_one("pass")).verdict == "pass"
+
+
+def test_strict_fails_warned_and_flaky_runs_only():
+    warned = RunReport("c", 0.0, (_one("pass"), _one("warn")))
+    flaky = RunReport("c", 0.0, (_one("pass", first=_one("fail")),))
+    failed = RunReport("c", 0.0, (_one("fail"),))
+    assert (warned.passed, flaky.passed, failed.passed) == (True, True, False)
+    strict = [dataclasses.replace(r, strict=True).passed for r in (warned, flaky, failed)]
+    assert strict == [False, False, False]
+    assert dataclasses.replace(RunReport("c", 0.0, (_one("pass"),)), strict=True).passed
+
+
+def test_json_keeps_the_first_attempt_beside_the_rerun(report):
+    data = report.to_json()["results"][6]
+    assert data["verdict"] == "flaky"
+    assert [c["verdict"] for c in data["checks"]] == ["pass", "pass"]
+    first = data["first_attempt"]
+    assert set(first) == {"verdict", "checks", "timeline", "outcome", "duration_s"}
+    assert first["verdict"] == "fail" and first["duration_s"] == 0.4
+    assert first["checks"][1] == {"id": "backs_off", "verdict": "fail", "detail": FIRST_DETAIL}
+    assert [t["path"] for t in first["timeline"]] == ["/api/v1/products/7", "/api/v1/first-only"]
+    assert first["outcome"] == {"ok": True, "status": 200, "data": {"id": 7}}
+    assert "first_attempt" not in report.to_json()["results"][0]
+
+
+def _cases(report: RunReport) -> dict[str, ET.Element]:
+    """Testcases by name, as raw elements: junitparser ignores Surefire's flakyFailure."""
+    root = ET.fromstring(junit.render(report))
+    return {c.get("name"): c for c in root.iter("testcase")}
+
+
+def _props(case: ET.Element) -> dict[str, str | None]:
+    return {p.get("name"): p.get("value") for p in case.iterfind("properties/property")}
+
+
+def test_junit_warn_is_a_passing_case_with_a_property_and_system_out(report):
+    xml = JUnitXml.fromstring(junit.render(report).decode())
+    cases = {c.name: c for s in xml for c in s}
+    warn = cases["airbyte.TIMEOUT_001 :: times_out"]
+    assert warn.is_passed
+    assert "warning: gave up after 9.8 s" in warn.system_out
+    assert "-> no response [fault.hang]" in warn.system_out  # the evidence with it
+    assert _props(_cases(report)["airbyte.TIMEOUT_001 :: times_out"]) == {
+        "faultproof.verdict": "warn",
+        "faultproof.warning": "gave up after 9.8 s, close to the 10 s ceiling",
+    }
+    assert next(iter(_cases(report)["airbyte.TIMEOUT_001 :: times_out"])).tag == "properties"
+
+
+def test_junit_flaky_is_a_surefire_flaky_failure_under_a_passing_case(report):
+    xml = JUnitXml.fromstring(junit.render(report).decode())
+    cases = {c.name: c for s in xml for c in s}
+    assert cases["alana.SERVER_002 :: backs_off"].is_passed
+    assert cases["alana.SERVER_002 :: retries_retryable"].is_passed
+    raw = _cases(report)
+    [flaky] = raw["alana.SERVER_002 :: backs_off"].findall("flakyFailure")
+    assert flaky.get("message") == FIRST_DETAIL and flaky.get("type") == "backs_off"
+    trace = flaky.findtext("stackTrace")
+    assert FIRST_DETAIL in trace and "/api/v1/first-only -> 200" in trace
+    out = flaky.findtext("system-out")
+    first, rerun = out.split("rerun (did not fail):")
+    assert "first-only" in first and "0.520s" in rerun
+    assert _props(raw["alana.SERVER_002 :: backs_off"]) == {"faultproof.verdict": "flaky"}
+    assert not raw["alana.SERVER_002 :: retries_retryable"].findall("flakyFailure")
+
+
+def test_junit_strict_turns_warn_and_flaky_into_failures(report):
+    strict = dataclasses.replace(report, strict=True)
+    xml = JUnitXml.fromstring(junit.render(strict).decode())
+    assert (xml.tests, xml.failures, xml.errors) == (15, 5, 1)  # 2 fails, 2 warns, 1 flaky
+    cases = {c.name: c for s in xml for c in s}
+    [warn] = cases["airbyte.TIMEOUT_001 :: times_out"].result
+    assert isinstance(warn, Failure) and warn.message.startswith("warn: gave up after 9.8 s")
+    [flaky] = cases["alana.SERVER_002 :: backs_off"].result
+    assert isinstance(flaky, Failure) and flaky.message == f"flaky: {FIRST_DETAIL}"
+    assert "first-only" in flaky.text and "0.520s" in flaky.text  # both timelines
+    assert not _cases(strict)["alana.SERVER_002 :: backs_off"].findall("flakyFailure")
+
+
+def test_junit_a_first_attempt_error_goes_on_the_first_case():
+    crashed = ScenarioResult("x.A", "x", (CheckResult("c", "fail", "no"),), error="killed")
+    rerun = ScenarioResult(
+        "x.A", "x", (CheckResult("recovers", "pass", "ok"),), first_attempt=crashed
+    )
+    case = _cases(RunReport("c", 0.0, (rerun,)))["x.A :: recovers"]
+    assert [f.get("type") for f in case.findall("flakyFailure")] == ["run", "c"]
+
+
+def test_markdown_shows_flaky_with_both_timelines_and_warnings(report):
+    text = markdown.render(report)
+    flaky = text.split("### Flaky (1)", 1)[1].split("### Warnings", 1)[0]
+    assert "#### 🔁 `alana.SERVER_002` (alana)" in flaky
+    assert f"- `backs_off` failed on the first attempt: {FIRST_DETAIL}" in flaky
+    assert "first attempt: client outcome and timeline (2 requests)" in flaky
+    assert "rerun: client outcome and timeline (2 requests)" in flaky
+    assert "/api/v1/first-only" in flaky and "0.520s" in flaky
+    header = next(line for line in text.splitlines() if line.startswith("| provider"))
+    alana = next(line for line in text.splitlines() if line.startswith("| alana"))
+    column = header.strip("|").split("|").index(" `backs_off` ")
+    assert alana.strip("|").split("|")[column].strip() == "🔁 1/1"
+    assert "- `airbyte.TIMEOUT_001` · `times_out`: gave up after 9.8 s" in text
+    assert "alana.SERVER_002" not in text.split("### Failures", 1)[1].split("### Flaky", 1)[0]
+
+
+def test_markdown_headline_for_warned_only_and_under_strict():
+    warned = RunReport("c", 0.0, (_one("pass"), _one("warn"), _one("pass", first=_one("fail"))))
+    assert markdown.render(warned).startswith(
+        "## ⚠️ faultproof: no failures in 3 scenarios, 1 warned, 1 flaky"
+    )
+    strict = markdown.render(dataclasses.replace(warned, strict=True))
+    assert strict.startswith("## ❌ faultproof: 2 of 3 scenarios failed (--strict")
+    assert "### Warnings (1, failures under --strict)" in strict
+
+
+def test_html_marks_warn_and_flaky_and_shows_the_first_attempt(report):
+    page = html.render(report)
+    cells = {
+        a["data-scenario"]: a["class"].split()
+        for t, a in _tags(page)
+        if t == "a" and "cell" in (a.get("class") or "")
+    }
+    assert "flaky" in cells["alana.SERVER_002"] and "warn" in cells["airbyte.TIMEOUT_001"]
+    assert "1 warned" in page and "1 flaky" in page
+    section = _sections(page)["alana.SERVER_002"]
+    first, rerun = section.split('<div class="attempt rerun">')
+    assert '<div class="attempt first-attempt">' in first and FIRST_DETAIL in first
+    assert "/api/v1/first-only" in first and "/api/v1/first-only" not in rerun
+    assert first.count("<svg") == rerun.count("<svg") == 1
+    assert ".cell.flaky{" in page and ".cell.warn{" in page
+    assert 'data-show="flaky"' in page and 'data-show="warn"' in page
+
+
+def test_html_header_badge_follows_strict():
+    warned = RunReport("c", 0.0, (_one("warn"),))
+    assert '<h1>faultproof report <span class="badge b-warn">' in html.render(warned)
+    strict = html.render(dataclasses.replace(warned, strict=True))
+    assert '<h1>faultproof report <span class="badge b-fail">' in strict
