@@ -346,6 +346,17 @@ def openapi(provider: str, server_url: str) -> None:
     )
 
 
+def _strict_option(command: Callable[..., None]) -> Callable[..., None]:
+    """--strict: warned checks and flaky scenarios fail the run (exit 1), not only failures."""
+    return click.option(
+        "--strict",
+        is_flag=True,
+        default=False,
+        help="Exit 1 on warned checks (thresholds resting on assumed policy values) and flaky "
+        "scenarios too, not only on failed checks; the reports show them as failures.",
+    )(command)
+
+
 @cli.command()
 @click.option(
     "--client-cmd", metavar="CMD", help="A shell command speaking the subprocess protocol."
@@ -399,6 +410,7 @@ def openapi(provider: str, server_url: str) -> None:
     type=int,
     help="Seed of the --fuzz search: the same seed draws the same answers.",
 )
+@_strict_option
 def run(
     client_cmd: str | None,
     client_py: str | None,
@@ -412,8 +424,12 @@ def run(
     html_path: str | None,
     fuzz_examples: int,
     fuzz_seed: int,
+    strict: bool,
 ) -> None:
-    """Grade a client against every documented failure; exit 0 all passed, 1 a check failed."""
+    """Grade a client against every documented failure; exit 0 no check failed, 1 one did.
+
+    Warned checks and flaky scenarios are reported, and fail the run only with --strict.
+    """
     from .run_command import run_client
 
     if bool(client_cmd) == bool(client_py):
@@ -430,6 +446,7 @@ def run(
         mock_url=mock_url,
         workers=workers,
         fuzz=(fuzz_examples, fuzz_seed),
+        strict=strict,
         outputs={
             "json": json_path,
             "junit": junit_path,
@@ -475,6 +492,7 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
     help="The provider of requests whose path has no /<provider>/ prefix (a real API's host).",
 )
 @_report_options
+@_strict_option
 def judge(
     journal_path: str | None,
     har_path: str | None,
@@ -483,12 +501,16 @@ def judge(
     junit_path: str | None,
     markdown_path: str | None,
     html_path: str | None,
+    strict: bool,
 ) -> None:
-    """Grade captured traffic with the same checks, no mock running; exit 1 if a check failed."""
+    """Grade captured traffic with the same checks, no mock running; exit 1 if a check failed
+    (or, with --strict, warned)."""
+    import dataclasses
     from pathlib import Path
 
     from faultproof.contracts.judge import judge as judge_capture
     from faultproof.contracts.reports import write
+    from faultproof.contracts.reports.console import counts, verdict_lines
 
     if bool(journal_path) == bool(har_path):
         raise click.UsageError("give exactly one of --journal FILE or --har FILE")
@@ -497,20 +519,16 @@ def judge(
         "journal" if journal_path else "har",
         _provider_id(provider),
     )
+    report = dataclasses.replace(judged.report, strict=strict)
     outputs = {"json": json_path, "junit": junit_path, "markdown": markdown_path, "html": html_path}
-    write(judged.report, **{k: Path(v) for k, v in outputs.items() if v})
-    s = judged.report.summary
-    click.echo("\n".join(judged.notes), err=True)
-    for result in judged.report.results:
-        for check in result.checks:
-            if check.verdict == "fail":
-                click.echo(f"  FAIL {result.scenario} {check.id}: {check.detail}", err=True)
+    write(report, **{k: Path(v) for k, v in outputs.items() if v})
+    click.echo("\n".join([*judged.notes, *verdict_lines(report, provider=False)]), err=True)
     click.echo(
-        f"{s['scenarios']} conversations graded: {s['passed']} passed, {s['failed']} failed, "
-        f"{s['skipped']} skipped ({judged.report.meta['requests']} requests)",
+        f"{report.summary['scenarios']} conversations graded: {counts(report)} "
+        f"({report.meta['requests']} requests)",
         err=True,
     )
-    sys.exit(0 if judged.report.passed else 1)
+    sys.exit(0 if report.passed else 1)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from faultproof.contracts import default_catalogue
 from faultproof.contracts.adapters import Client, PythonClient, SubprocessClient, load_callable
+from faultproof.contracts.reports.console import counts, verdict_lines
 from faultproof.contracts.runner import MockControl, Runner, select
 from faultproof.contracts.verdict import RunReport, ScenarioResult
 
@@ -48,19 +49,8 @@ def _progress(total: int) -> tuple[object | None, callable]:  # type: ignore[val
 
 
 def _summary(report: RunReport) -> str:
-    s = report.summary
-    lines = [
-        f"{s['scenarios']} scenarios: {s['passed']} passed, {s['failed']} failed, "
-        f"{s['skipped']} skipped in {report.duration_s:.1f} s"
-    ]
-    for result in report.results:
-        for check in result.checks:
-            if check.verdict == "fail":
-                lines.append(
-                    f"  FAIL {result.scenario} [{result.provider}] {check.id}: {check.detail}"
-                )
-        if result.error:
-            lines.append(f"  ERROR {result.scenario} [{result.provider}]: {result.error}")
+    head = f"{report.summary['scenarios']} scenarios: {counts(report)} in {report.duration_s:.1f} s"
+    lines = [head, *verdict_lines(report)]
     lines += [_smallest(r) for r in report.results]
     return "\n".join(line for line in lines if line)
 
@@ -121,8 +111,10 @@ def run_client(
     workers: int,
     outputs: Mapping[str, str | None],
     fuzz: tuple[int, int] = (0, 0),
+    strict: bool = False,
 ) -> bool:
-    """Run, report, and say whether every applicable check passed.
+    """Run, report, and say whether the run passed (no check failed; with ``strict``, none
+    warned and no scenario was flaky either).
 
     ``fuzz`` is (examples per provider, seed): with examples, generated answers follow the
     catalogue (``faultproof.contracts.fuzz``), their results join the same report.
@@ -148,6 +140,7 @@ def run_client(
             report = _with_fuzz(report, chosen, fuzz, client, runner.control)
     from faultproof.contracts.reports import write
 
+    report = dataclasses.replace(report, strict=strict)
     write(report, **{k: Path(v) for k, v in outputs.items() if v})
     print(_summary(report), file=sys.stderr)
     return report.passed

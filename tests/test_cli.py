@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from faultproof.contracts import PROVIDERS, default_catalogue
+from faultproof.contracts.verdict import CheckResult, RunReport, ScenarioResult
 from faultproof.mocks.cli import cli
 
 
@@ -93,3 +94,87 @@ def test_console_script_runs():
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert "Valid:" in bad.stderr
+
+
+# --- exit codes of run and judge: warn and flaky fail only under --strict --------------------
+
+
+def _result(verdict: str, *, first: ScenarioResult | None = None) -> ScenarioResult:
+    check = CheckResult("backs_off", verdict, f"{verdict}: first wait 0.45 s, assumed 1 s")  # type: ignore[arg-type]
+    return ScenarioResult("alana.SERVER_002", "alana", (check,), first_attempt=first)
+
+
+RESULTS = {
+    "pass": (_result("pass"),),
+    "warn": (_result("pass"), _result("warn")),
+    "flaky": (_result("pass", first=_result("fail")),),
+    "fail": (_result("warn"), _result("fail")),
+}
+
+
+@pytest.fixture
+def canned(monkeypatch):
+    """``run`` and ``judge`` grade nothing: they report the canned results chosen by kind."""
+    from faultproof.contracts import judge as judge_module
+    from faultproof.mocks import run_command
+
+    chosen: dict[str, tuple[ScenarioResult, ...]] = {}
+
+    class FakeRunner:
+        def __init__(self, *args, **kwargs):
+            self.control = None
+
+        def run(self, pairs):
+            return RunReport("fake", 1.0, chosen["results"])
+
+    def fake_judge(path, fmt, provider=None):
+        report = RunReport("captured", 1.0, chosen["results"], meta={"requests": 3})
+        return judge_module.Judgement(report, ())
+
+    monkeypatch.setattr(run_command, "Runner", FakeRunner)
+    monkeypatch.setattr(run_command, "MockControl", lambda url: None)
+    monkeypatch.setattr(judge_module, "judge", fake_judge)
+    return chosen
+
+
+def _command(verb: str, tmp_path) -> list[str]:
+    if verb == "judge":
+        journal = tmp_path / "journal.json"
+        journal.write_text('{"entries": []}')
+        return ["judge", "--journal", str(journal)]
+    return ["run", "--client-py", "tests.judge.clients:naive", "--mock-url", "http://127.0.0.1:9"]
+
+
+@pytest.mark.parametrize("verb", ["run", "judge"])
+@pytest.mark.parametrize(
+    ("kind", "plain", "strict"),
+    [("pass", 0, 0), ("warn", 0, 1), ("flaky", 0, 1), ("fail", 1, 1)],
+)
+def test_exit_code_with_and_without_strict(canned, run, tmp_path, verb, kind, plain, strict):
+    canned["results"] = RESULTS[kind]
+    args = _command(verb, tmp_path)
+    assert run(*args).exit_code == plain
+    assert run(*args, "--strict").exit_code == strict
+
+
+@pytest.mark.parametrize("verb", ["run", "judge"])
+def test_terminal_summary_counts_warned_and_flaky(canned, run, tmp_path, verb):
+    canned["results"] = RESULTS["warn"] + RESULTS["flaky"] + RESULTS["fail"]
+    out = run(*_command(verb, tmp_path)).output
+    assert "1 passed, 1 failed, 2 warned, 1 flaky, 0 skipped" in out
+    assert "WARN alana.SERVER_002" in out and "backs_off: warn: first wait 0.45 s" in out
+    assert "FLAKY alana.SERVER_002" in out
+    assert "failed on the first attempt (fail: first wait 0.45 s, assumed 1 s)" in out
+    assert "(fails under --strict)" not in out
+    assert "(fails under --strict)" in run(*_command(verb, tmp_path), "--strict").output
+
+
+def test_strict_reports_show_warns_as_failures(canned, run, tmp_path):
+    from junitparser import JUnitXml
+
+    canned["results"] = RESULTS["warn"]
+    xml_path, json_path = tmp_path / "r.xml", tmp_path / "r.json"
+    args = [*_command("judge", tmp_path), "--junit", str(xml_path), "--json", str(json_path)]
+    assert run(*args, "--strict").exit_code == 1
+    assert JUnitXml.fromfile(str(xml_path)).failures == 1
+    assert json.loads(json_path.read_text())["strict"] is True
