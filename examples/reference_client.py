@@ -208,10 +208,9 @@ def run(
     if timeout_s is None:
         env = os.environ.get("FAULTPROOF_TIMEOUT_S")
         timeout_s = float(env) if env else provider.policy.timeout_s
-    # The run's time counts from its first request (sent right after this), not from start-up.
-    started = time.monotonic()
-    deadline = started + max(0.0, timeout_s - _margin(timeout_s))
     with httpx.Client(base_url=base_url.rstrip("/"), follow_redirects=False) as http:
+        # The run's time counts from its first request (sent right after this), not start-up.
+        deadline = time.monotonic() + max(0.0, timeout_s - _margin(timeout_s))
         try:
             return driver(provider, operation, deadline).drive(http)
         except httpx.HTTPError:  # anything the attempt did not classify: no usable answer
