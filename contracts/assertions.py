@@ -5,10 +5,16 @@ scenario that was planned, its provider, how many failures came before normal an
 parameters they were served with. ``assert_honours_retry_after(journal)`` grades it with the
 same check function ``faultproof run`` uses and, on failure, raises ``AssertionError`` with the
 check's one sentence of evidence and the request timeline, so pytest shows what happened.
+
+A ``warn`` (a threshold that rests on an assumed policy value, named in the detail) does not fail
+the test: it is issued as a ``FaultproofWarning``, which pytest lists in its warnings summary.
+``strict=True``, the plugin's ``--faultproof-strict`` or
+``-W error::faultproof.contracts.assertions.FaultproofWarning`` make it fail the test instead.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
@@ -18,6 +24,14 @@ from .checks import REGISTRY, CheckContext, Mode, run_check
 from .errors import FaultproofError
 from .scenario import Scenario
 from .verdict import CheckResult, Outcome
+
+
+class FaultproofWarning(UserWarning):
+    """A check warned: its threshold rests on an assumed policy value, not on a seed.
+
+    A warning, not a failure, so an assumption cannot fail a user's suite; turn it into an error
+    with ``strict=True``, ``--faultproof-strict`` or ``-W error::<this class>``.
+    """
 
 
 @dataclass(frozen=True)
@@ -143,29 +157,66 @@ def evaluate(
     return run_check(check_id, journal.context(outcome, elapsed_s))
 
 
-def _failure(journal: Journal, results: Sequence[CheckResult]) -> str:
+def _lines(results: Sequence[CheckResult], verdicts: tuple[str, ...]) -> list[str]:
+    return [f"{r.id}: {r.detail}" for r in results if r.verdict in verdicts]
+
+
+def _judged(
+    journal: Journal, results: Sequence[CheckResult], strict: bool, stacklevel: int
+) -> None:
+    """Raise ``AssertionError`` on a fail (or, strict, a warn); issue a warning per warn.
+
+    ``stacklevel`` counts the frames up to the user's test, so the warning names their line.
+    """
+    failing = ("fail", "warn") if strict else ("fail",)
     scenario, provider = journal.resolve()
-    lines = [f"{r.id}: {r.detail}" for r in results if r.verdict == "fail"]
-    return "\n".join([*lines, f"timeline of {scenario.id} on {provider.id}:", journal.timeline()])
+    if any(r.verdict in failing for r in results):
+        where = f"timeline of {scenario.id} on {provider.id}:"
+        raise AssertionError("\n".join([*_lines(results, failing), where, journal.timeline()]))
+    for line in _lines(results, ("warn",)):
+        warnings.warn(
+            FaultproofWarning(f"{scenario.id} on {provider.id}: {line}"), stacklevel=stacklevel
+        )
 
 
-def assert_check(
-    journal: Journal, check_id: str, outcome: Outcome | None = None, elapsed_s: float | None = None
+def _assert_one(
+    journal: Journal,
+    check_id: str,
+    outcome: Outcome | None,
+    elapsed_s: float | None,
+    strict: bool,
 ) -> CheckResult:
-    """Fail the calling test when ``check_id`` fails on the journal; return the result."""
+    # Called by assert_check or an assert_<check>: _judged, here, that caller, the user's test.
     result = evaluate(journal, check_id, outcome, elapsed_s)
-    if result.verdict == "fail":
-        raise AssertionError(_failure(journal, [result]))
+    _judged(journal, [result], strict, stacklevel=4)
     return result
 
 
+def assert_check(
+    journal: Journal,
+    check_id: str,
+    outcome: Outcome | None = None,
+    elapsed_s: float | None = None,
+    *,
+    strict: bool = False,
+) -> CheckResult:
+    """Fail the calling test when ``check_id`` fails on the journal (or, ``strict``, warns);
+    a warn otherwise issues a ``FaultproofWarning``. Returns the result."""
+    return _assert_one(journal, check_id, outcome, elapsed_s, strict)
+
+
 def assert_survives(
-    journal: Journal, outcome: Outcome | None = None, elapsed_s: float | None = None
+    journal: Journal,
+    outcome: Outcome | None = None,
+    elapsed_s: float | None = None,
+    *,
+    strict: bool = False,
 ) -> list[CheckResult]:
     """Every check the planned scenario lists for this kind of run, as ``faultproof run`` grades it.
 
     Without ``outcome`` only the checks that read traffic alone are graded; the ones that grade
-    what the client reported (``parses_envelope``, ``recovers``, ...) need it.
+    what the client reported (``parses_envelope``, ``recovers``, ...) need it. Warns are
+    ``FaultproofWarning`` warnings unless ``strict``, where they fail like failures.
     """
     scenario, _ = journal.resolve()
     wanted = [
@@ -175,8 +226,7 @@ def assert_survives(
         and (outcome is not None or not REGISTRY[c].reads_outcome)
     ]
     results = [run_check(c, journal.context(outcome, elapsed_s)) for c in wanted]
-    if any(r.verdict == "fail" for r in results):
-        raise AssertionError(_failure(journal, results))
+    _judged(journal, results, strict, stacklevel=3)
     return results
 
 
@@ -185,12 +235,18 @@ Asserter = Callable[..., CheckResult]
 
 def _asserter(check_id: str) -> Asserter:
     def assertion(
-        journal: Journal, outcome: Outcome | None = None, elapsed_s: float | None = None
+        journal: Journal,
+        outcome: Outcome | None = None,
+        elapsed_s: float | None = None,
+        *,
+        strict: bool = False,
     ) -> CheckResult:
-        return assert_check(journal, check_id, outcome, elapsed_s)
+        return _assert_one(journal, check_id, outcome, elapsed_s, strict)
 
     assertion.__name__ = assertion.__qualname__ = f"assert_{check_id}"
-    assertion.__doc__ = f"Fail the calling test when the ``{check_id}`` check fails."
+    assertion.__doc__ = (
+        f"Fail the calling test when the ``{check_id}`` check fails (or, ``strict``, warns)."
+    )
     return assertion
 
 
@@ -209,6 +265,7 @@ assert_recovers = _asserter("recovers")
 assert_safe_retries = _asserter("safe_retries")
 
 __all__ = [
+    "FaultproofWarning",
     "Journal",
     "assert_backs_off",
     "assert_bounded_attempts",

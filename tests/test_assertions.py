@@ -6,6 +6,7 @@ import pytest
 
 from faultproof.contracts import FaultproofError, default_catalogue
 from faultproof.contracts.assertions import (
+    FaultproofWarning,
     Journal,
     assert_check,
     assert_honours_retry_after,
@@ -14,7 +15,7 @@ from faultproof.contracts.assertions import (
     evaluate,
 )
 from faultproof.contracts.checks import REGISTRY
-from faultproof.contracts.verdict import Outcome
+from faultproof.contracts.verdict import CheckResult, Outcome
 from tests.test_checks import OK, RATE, journal
 
 
@@ -90,3 +91,44 @@ def test_a_generic_fault_needs_its_provider_named() -> None:
     assert assert_check(on_alana, "handles_non_json", failure).verdict == "pass"
     with pytest.raises(AssertionError, match="handles_non_json"):
         assert_check(on_alana, "handles_non_json", OK)
+
+
+# --- a warn is a FaultproofWarning, a failure only when strict ------------------------------
+
+WARN_DETAIL = "first wait 0.45 s, below the assumed 1 s initial backoff (alana.yaml: assumed)"
+
+
+@pytest.fixture
+def warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check warns (no built-in check is forced to warn on a hand-built journal)."""
+    import faultproof.contracts.assertions as assertions
+
+    def warned(check_id, context):
+        return CheckResult(check_id, "warn", WARN_DETAIL)
+
+    monkeypatch.setattr(assertions, "run_check", warned)
+
+
+def test_a_warn_is_a_warning_naming_the_assumption_and_the_test_line(warns) -> None:
+    with pytest.warns(FaultproofWarning, match="honours_retry_after: first wait 0.45 s") as seen:
+        result = assert_honours_retry_after(rate_journal(1.05))
+    assert result.verdict == "warn"
+    assert "alana.RATE_001 on alana" in str(seen[0].message)
+    assert seen[0].filename == __file__  # points at the test, not at faultproof
+
+
+def test_assert_check_and_assert_survives_warn_from_the_callers_line(warns) -> None:
+    with pytest.warns(FaultproofWarning) as seen:
+        assert_check(rate_journal(1.05), "honours_retry_after")
+        assert_survives(rate_journal(1.05))
+    assert {w.filename for w in seen} == {__file__}
+    assert len(seen) >= 2
+
+
+def test_strict_makes_a_warn_fail_with_its_evidence(warns) -> None:
+    with pytest.raises(AssertionError) as error:
+        assert_honours_retry_after(rate_journal(1.05), strict=True)
+    assert str(error.value).startswith(f"honours_retry_after: {WARN_DETAIL}")
+    assert "timeline of alana.RATE_001 on alana:" in str(error.value)
+    with pytest.raises(AssertionError, match="assumed 1 s"):
+        assert_survives(rate_journal(1.05), strict=True)
