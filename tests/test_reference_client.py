@@ -199,7 +199,7 @@ def drive(url: str, case: Case) -> Run:
     thread.start()
     thread.join(case.timeout_s + 3)
     elapsed = time.monotonic() - started
-    entries = journal(url, created["id"])
+    entries = MockControl(url).settled_journal(created["id"], 10)
     ctx = CheckContext(
         scenario=scenario,
         provider=provider,
@@ -238,10 +238,12 @@ def test_every_applicable_check_passes(case: Case, runs: dict[str, Run]) -> None
 
 
 def test_a_hang_ends_as_a_timeout_within_the_limit(runs: dict[str, Run]) -> None:
+    """The client gives up by itself (no wall-clock bound here: times_out grades the time with
+    its load-proof margin in test_every_applicable_check_passes)."""
     for case_id in ("fault.hang@alana-persistent", "fault.slow_drip@ainative-persistent"):
         run = runs[case_id]
         assert run.outcome == Outcome(ok=False, status=None, transport="timeout")
-        assert run.elapsed_s <= 2.0
+        assert not run.killed
 
 
 def test_the_body_retry_after_is_honoured(runs: dict[str, Run]) -> None:
