@@ -72,6 +72,37 @@ class ClientPolicy:
             sources={k: Source.from_data(v, default_seed) for k, v in data["sources"].items()},
         )
 
+    def assumption(self, ref: str) -> str | None:
+        """Why the policy value ``ref`` is assumed, or ``None`` when a seed documents it.
+
+        ``ref`` is a field (``max_attempts``) or a field and one of its parameters
+        (``backoff.initial_s``, ``wait_sources.retry_after_header``, ``max_attempts.status_429``).
+        A field is assumed when its source is; a parameter also when the field's source lists
+        it under ``assumed_params`` (``value`` stands for the field's number itself).
+        """
+        field, _, param = ref.partition(".")
+        if field not in self.sources:
+            raise ValueError(f"no policy field {field!r}; valid: {', '.join(sorted(self.sources))}")
+        source = self.sources[field]
+        shown = self._shown(field, param)
+        if source.kind == "assumed":
+            return f"{shown} is assumed ({_first_clause(source.reason or '')})"
+        reason = dict(source.assumed_params).get(param or "value")
+        return None if reason is None else f"{shown} is assumed ({_first_clause(reason)})"
+
+    def _shown(self, field: str, param: str) -> str:
+        """``backoff.initial_s 1 s``: the value a reference points at, for evidence."""
+        value: Any = getattr(self, field)
+        if field == "backoff" and param:
+            value = getattr(self.backoff, param, None)
+        if field == "wait_sources" and param:
+            return f"the {param} wait source"
+        name = f"{field}.{param}" if param and field == "backoff" else field
+        if isinstance(value, float):
+            unit = "" if name.endswith(("multiplier", "jitter_ratio")) else " s"
+            return f"{name} {value:g}{unit}"
+        return f"{name} {value}" if isinstance(value, int) else name
+
     def is_retryable(self, status: int | None) -> bool:
         """A status the policy retries; ``None`` (no response) counts as retryable."""
         return status is None or status in self.retryable_statuses
@@ -92,3 +123,8 @@ class ClientPolicy:
             "timeout_s": self.timeout_s,
             "sources": {k: v.to_json() for k, v in self.sources.items()},
         }
+
+
+def _first_clause(text: str) -> str:
+    """The reason's first sentence, without its full stop: evidence stays one sentence."""
+    return text.split(". ")[0].split("; ")[0].rstrip(".")

@@ -16,6 +16,10 @@ class Source:
         quotes: Verbatim excerpts of the seed (documented), else empty.
         reason: Why the value was assumed (assumed), else ``None``.
         assumptions: Parts of a documented item that the seed does not show, with reasons.
+        assumed_params: The same, machine-readable, for policy values: (parameter, reason)
+            pairs naming which parameters of a documented field are assumed (``initial_s`` of a
+            backoff, ``retry_after_header`` of the wait sources, ``value`` for the number
+            itself), so that a check resting on one of them warns instead of failing.
     """
 
     kind: Literal["documented", "assumed"]
@@ -23,6 +27,7 @@ class Source:
     quotes: tuple[str, ...]
     reason: str | None
     assumptions: tuple[str, ...]
+    assumed_params: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_data(cls, data: dict[str, Any], default_seed: str | None) -> Source:
@@ -35,6 +40,7 @@ class Source:
             quotes=quotes,
             reason=data.get("reason"),
             assumptions=tuple(data.get("assumptions", ())),
+            assumed_params=tuple(data.get("assumed_params", {}).items()),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -46,4 +52,6 @@ class Source:
             out["reason"] = self.reason
         if self.assumptions:
             out["assumptions"] = list(self.assumptions)
+        if self.assumed_params:
+            out["assumed_params"] = dict(self.assumed_params)
         return out
