@@ -7,6 +7,12 @@ provider decorate every response, then applies the remembered fault to the answe
 scenario, whatever raised it, is rendered by ``_answer``; an exception nobody planned becomes a
 loud, marked 500 that no client could take for a provider error.
 
+The journal: a request that reaches a view or carries a fault may take long (a hang lasts until
+the client leaves), so ``_arrive`` journals it in flight before anything runs and ``_record``
+completes that entry in place; a reader (the runner, as soon as its client exits) never misses
+it. A canned answer returned by ``_begin`` is written once, by ``_record``: it is complete
+before its first byte leaves, so no reader that saw the answer can miss its entry.
+
 A request that only asks for a catalogue scenario never reaches Flask: ``fast_path.py`` answers
 it as ``_begin``, ``_finish`` and ``_record`` would, so a change to them must keep it in step
 (``tests/mock/test_fast_path.py`` compares both paths answer for answer).
@@ -63,6 +69,7 @@ def create_app(config: MockConfig | None = None) -> Flask:
     app.wsgi_app = sessions.SessionPrefix(inner)  # type: ignore[method-assign]
     app.before_request(_begin)
     app.after_request(_finish)
+    app.teardown_request(_unfinished)
     app.register_error_handler(answers.ScenarioAnswer, _answer)
     app.register_error_handler(TriggerError, _bad_trigger)
     app.register_error_handler(HTTPException, _http_error)
@@ -114,6 +121,7 @@ def _begin() -> Response | None:
                 "plan-mismatch",
             )
     if trigger is None:
+        _arrive(first, None)
         return None
     scenario = trigger.scenario
     if scenario.kind == "webhook":
@@ -129,7 +137,30 @@ def _begin() -> Response | None:
     else:
         # Returned, not raised: skips Flask's exception handling (about 5% of a canned answer).
         return _answer(answers.ScenarioAnswer(scenario, trigger.params))
+    _arrive(first, scenario.id)
     return None
+
+
+def _arrive(provider_id: str, scenario: str | None) -> None:
+    """Journal the request now, in flight: what runs next (a view, a fault) may take long."""
+    cfg = _cfg()
+    surfaces: dict[str, Surface] = current_app.extensions["faultproof.surfaces"]
+    g.arrival = _arrival(surfaces[provider_id], scenario)
+    g.seq = cfg.store.begin(g.session_id, g.arrival, cfg.journal_limit)
+
+
+def _arrival(surface: Surface, scenario: str | None) -> dict[str, Any]:
+    return journal.arrival(
+        provider=surface.provider_id,
+        method=request.method,
+        path=_below(surface.provider_id),
+        query={k: v for k, v in request.args.items()},
+        headers=journal.request_headers(request.environ),
+        body=request.get_data(cache=True),
+        received_at=g.received_at,
+        scenario=scenario,
+        redact_path=surface.redact_path,
+    )
 
 
 def _below(provider_id: str) -> str:
@@ -144,55 +175,62 @@ def _finish(response: Response) -> Response:
     stream = getattr(g, "stream_error", None)
     if stream is not None and not getattr(g, "stream_error_consumed", False):
         response = _answer(stream)
+    trigger = getattr(g, "fault", None)
+    scenario = trigger.scenario if trigger is not None else None
+    refused = None
+    if scenario is not None and scenario.fault is not None:
+        refused = faults.refusal(scenario.fault, request.environ)
+        if refused is None and scenario.status is not None:
+            response = faults.fitted(response, scenario.status)
     if surface.every_response:
         context = ResponseContext(_cfg(), g.session_id, surface.provider_id, request.headers.get)
         for name, value in surface.every_response(context).items():
             response.headers.setdefault(name, value)
-    trigger = getattr(g, "fault", None)
     answered: int | None = response.status_code
-    if trigger is not None and trigger.scenario.fault is not None:
-        refused = faults.refusal(trigger.scenario.fault, request.environ)
-        if refused:
-            response = control.mock_error(refused, 501, kind="fault-needs-socket")
-            answered = response.status_code
-        else:
-            ctx = faults.FaultContext(
-                request.environ,
-                response,
-                trigger.scenario.resolve_params(trigger.params),
-                _cfg().hang_max_s,
-            )
-            response = faults.FAULTS[trigger.scenario.fault](ctx)
-            response.headers[answers.SCENARIO_HEADER] = trigger.scenario.id
-            no_response = trigger.scenario.fault in faults.NO_RESPONSE
-            answered = None if no_response else response.status_code
+    if refused:
+        response = control.mock_error(refused, 501, kind="fault-needs-socket")
+        answered = response.status_code
+    elif trigger is not None and scenario is not None and scenario.fault is not None:
+        ctx = faults.FaultContext(
+            request.environ,
+            response,
+            scenario.resolve_params(trigger.params),
+            _cfg().hang_max_s,
+        )
+        response = faults.FAULTS[scenario.fault](ctx)
+        response.headers[answers.SCENARIO_HEADER] = scenario.id
+        answered = None if scenario.fault in faults.NO_RESPONSE else response.status_code
     _record(surface, response, answered)
     return response
 
 
 def _record(surface: Surface, response: Response, status: int | None) -> None:
-    """The one place a journal entry is written."""
+    """Where each entry is completed (begun by ``_arrive``) or, for a canned answer, written."""
     cfg = _cfg()
     scenario = response.headers.get(answers.SCENARIO_HEADER)
-    cfg.store.append(
-        g.session_id,
-        journal.entry(
-            provider=surface.provider_id,
-            method=request.method,
-            path=_below(surface.provider_id),
-            query={k: v for k, v in request.args.items()},
-            headers=journal.request_headers(request.environ),
-            body=request.get_data(cache=True),
-            received_at=g.received_at,
-            responded_at=cfg.clock(),
-            status=status,
-            scenario=scenario if scenario and "." in scenario else None,
-            response_headers=response.headers,
-            response_body=None if response.is_streamed else response.get_data(),
-            redact_path=surface.redact_path,
-        ),
-        cfg.journal_limit,
+    begun = getattr(g, "arrival", None)
+    done = journal.answered(
+        begun or _arrival(surface, None),
+        responded_at=cfg.clock(),
+        status=status,
+        scenario=scenario if scenario and "." in scenario else None,
+        response_headers=response.headers,
+        response_body=None if response.is_streamed else response.get_data(),
     )
+    g.journaled = True
+    if begun is None:
+        cfg.store.append(g.session_id, done, cfg.journal_limit)
+    elif g.seq:  # 0: the session ended before the request arrived in the journal
+        cfg.store.finish(g.session_id, g.seq, done)
+
+
+def _unfinished(error: BaseException | None) -> None:
+    """An entry begun whose answer never reached ``_record`` (the mock failed on the way):
+    completed with no status, so the journal never shows it in flight forever."""
+    if getattr(g, "seq", 0) and not getattr(g, "journaled", False):
+        cfg = _cfg()
+        done = {**g.arrival, "responded_at": cfg.clock(), "scenario": "faultproof.internal_error"}
+        cfg.store.finish(g.session_id, g.seq, done)
 
 
 def _answer(answer: answers.ScenarioAnswer) -> Response:

@@ -15,6 +15,7 @@ import orjson
 from flask import Blueprint, Response, current_app, request
 
 from . import plans, sessions
+from .store import IN_FLIGHT
 from .surface import config
 
 blueprint = Blueprint("faultproof_control", __name__, url_prefix="/__faultproof")
@@ -187,6 +188,8 @@ def get_journal(session_id: str) -> Response:
             "entries": page.entries,
             "dropped": page.dropped,
             "limit": config().journal_limit,
+            # Requests still being answered (a hang): a reader grading the session waits for 0.
+            "in_flight": sum(1 for e in page.entries if e.get(IN_FLIGHT)),
         }
     )
 

@@ -166,7 +166,7 @@ JOURNAL_ENTRY = {
     "properties": {
         "seq": {"type": "integer", "minimum": 1},
         "received_at": {"type": "number"},
-        "responded_at": {"type": "number"},
+        "responded_at": NUMBER_OR_NULL,
         "provider": {"type": "string"},
         "method": {"type": "string"},
         "path": {"type": "string"},
@@ -176,6 +176,11 @@ JOURNAL_ENTRY = {
         "status": {"type": ["integer", "null"]},
         "scenario": STRING_OR_NULL,
         "retry_after_s": NUMBER_OR_NULL,
+        "in_flight": {
+            "type": "boolean",
+            "description": "True while the request has no answer yet (responded_at and status "
+            "null); absent once it is answered.",
+        },
     },
 }
 
@@ -236,12 +241,17 @@ def _paths(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, Any]:
     }
     journal = {
         "type": "object",
-        "required": ["session", "entries", "dropped", "limit"],
+        "required": ["session", "entries", "dropped", "limit", "in_flight"],
         "properties": {
             "session": {"type": "string"},
             "entries": {"type": "array", "items": JOURNAL_ENTRY},
             "dropped": {"type": "integer", "minimum": 0},
             "limit": {"type": "integer", "minimum": 1},
+            "in_flight": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Entries whose request is still being answered.",
+            },
         },
     }
     plan_body = {

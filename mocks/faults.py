@@ -5,6 +5,14 @@ the client really gets. The request is processed first, so ``drop`` after a POST
 the ambiguous case a client must not blindly repeat. Socket tricks follow
 ``notes/serving.md``: shutdown for an orderly close, ``connect(AF_UNSPEC)`` for a TCP reset,
 and a 50 ms peek loop to notice a client that left.
+
+A fault answers with its scenario's ``status`` on every path of the provider, known or not
+(``fitted``): an SDK that calls a path the provider lacks meets the same fault as one that
+calls the documented path. The body the fault works on is the provider's own answer when that
+is a success with a body; otherwise (an unknown path, a rule's error, an empty 204) it is
+``FALLBACK_BODY``, a small JSON object: a provider's error envelope under a 200 would tell a
+client two contradicting things, and a happy answer of some other operation would be data the
+client never asked for. Faults that send no response (``NO_RESPONSE``) need neither.
 """
 
 from __future__ import annotations
@@ -122,6 +130,19 @@ def close(sock: socket.socket | None, mode: str = "fin") -> None:
             sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
+
+
+#: The success body a fault sends where the provider's own answer is not a success.
+FALLBACK_BODY = b'{"ok": true}'
+
+
+def fitted(answer: Response, status: int) -> Response:
+    """The answer a fault with ``status`` works on: the provider's success, or the fallback."""
+    success = 200 <= answer.status_code < 300
+    if success and (answer.is_streamed or answer.get_data()):
+        answer.status_code = status
+        return answer
+    return Response(FALLBACK_BODY, status=status, content_type="application/json")
 
 
 def _empty() -> Response:

@@ -1,4 +1,8 @@
-"""The request journal: one entry per request, written at one place (the app's ``_finish``).
+"""The request journal: one entry per request.
+
+A request that may take time (a view, a fault) is journaled as it arrives (``arrival``, kept in
+flight by ``Store.begin``) and completed in place once answered (``answered``); a canned answer
+is rendered before its first byte leaves, so it is written once, complete (``entry``).
 
 Entries carry what a judge needs (DESIGN.md): ``seq``, ``received_at``, ``responded_at``,
 ``method``, ``path``, ``query``, ``headers``, ``body``, ``status``, ``scenario``,
@@ -55,6 +59,55 @@ def body_text(raw: bytes) -> str | None:
     return text + (f"... [{len(raw) - BODY_LIMIT} more bytes]" if len(raw) > BODY_LIMIT else "")
 
 
+def arrival(
+    *,
+    provider: str,
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    body: bytes,
+    received_at: float,
+    scenario: str | None = None,
+    redact_path: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
+    """The entry of a request that has no answer yet (``Store.begin`` marks it in flight)."""
+    return {
+        "received_at": received_at,
+        "responded_at": None,
+        "provider": provider,
+        "method": method,
+        "path": redact_path(path) if redact_path else path,
+        "query": dict(query),
+        "headers": {
+            k: _redact(k, v) if k.lower() in SECRET_HEADERS else v for k, v in headers.items()
+        },
+        "body": body_text(body),
+        "status": None,
+        "scenario": scenario,
+        "retry_after_s": None,
+    }
+
+
+def answered(
+    arrived: Mapping[str, Any],
+    *,
+    responded_at: float,
+    status: int | None,
+    scenario: str | None,
+    response_headers: HeaderLookup,
+    response_body: bytes | None = None,
+) -> dict[str, Any]:
+    """``arrived`` completed with what the request got (the same keys, in the same order)."""
+    return {
+        **arrived,
+        "responded_at": responded_at,
+        "status": status,
+        "scenario": scenario,
+        "retry_after_s": named_wait(response_headers, response_body, responded_at),
+    }
+
+
 def entry(
     *,
     provider: str,
@@ -71,26 +124,31 @@ def entry(
     response_body: bytes | None = None,
     redact_path: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
-    """A journal entry for one request and what it got."""
-    return {
-        "received_at": received_at,
-        "responded_at": responded_at,
-        "provider": provider,
-        "method": method,
-        "path": redact_path(path) if redact_path else path,
-        "query": dict(query),
-        "headers": {
-            k: _redact(k, v) if k.lower() in SECRET_HEADERS else v for k, v in headers.items()
-        },
-        "body": body_text(body),
-        "status": status,
-        "scenario": scenario,
-        "retry_after_s": named_wait(response_headers, response_body, responded_at),
-    }
+    """A journal entry for one request and what it got, written at once."""
+    request = arrival(
+        provider=provider,
+        method=method,
+        path=path,
+        query=query,
+        headers=headers,
+        body=body,
+        received_at=received_at,
+        redact_path=redact_path,
+    )
+    return answered(
+        request,
+        responded_at=responded_at,
+        status=status,
+        scenario=scenario,
+        response_headers=response_headers,
+        response_body=response_body,
+    )
 
 
 __all__ = [
     "SECRET_HEADERS",
+    "answered",
+    "arrival",
     "body_text",
     "entry",
     "fingerprint",

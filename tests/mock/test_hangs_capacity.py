@@ -52,8 +52,8 @@ def _until(condition, limit_s: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def _journal(url: str) -> list[dict]:
-    return httpx.get(url + "/__faultproof/sessions/default/journal").json()["entries"]
+def _journal(url: str) -> dict:
+    return httpx.get(url + "/__faultproof/sessions/default/journal").json()
 
 
 def test_health_answers_while_200_hangs_are_held_and_hangs_end_when_clients_leave(start):
@@ -66,11 +66,15 @@ def test_health_answers_while_200_hangs_are_held_and_hangs_end_when_clients_leav
         for client in clients:
             client.sendall(HANG_REQUEST)
         _until(lambda: _sockets(worker) >= baseline + HANGS, 30, "200 connections accepted")
-        # Every hang is in the app (a thread each, sleeping): none answered, none journaled yet.
+        # Every hang is in the app (a thread each, sleeping), journaled in flight, none answered.
         _until(lambda: len(os.listdir(f"/proc/{worker}/task")) > HANGS, 30, "200 hang threads")
+        _until(lambda: _journal(url)["in_flight"] == HANGS, 30, "200 hangs journaled in flight")
         health = httpx.get(url + "/__faultproof/health", timeout=5)
         assert health.status_code == 200 and health.json()["status"] == "ok"
-        assert _journal(url) == []
+        held = _journal(url)["entries"]
+        assert {(e["in_flight"], e["status"], e["responded_at"]) for e in held} == {
+            (True, None, None)
+        }
         for client in clients:
             client.setblocking(False)
             with pytest.raises(BlockingIOError):  # nothing sent and not closed: the hang holds
@@ -78,7 +82,12 @@ def test_health_answers_while_200_hangs_are_held_and_hangs_end_when_clients_leav
     finally:
         for client in clients:
             client.close()
-    # Each hang notices its client left, ends (journaled without a status) and frees its socket.
-    _until(lambda: len(_journal(url)) == HANGS, 30, "every hang ended after its client left")
-    assert {(e["scenario"], e["status"]) for e in _journal(url)} == {("fault.hang", None)}
+    # Each hang notices its client left, ends (completed in place, no status), frees its socket.
+    _until(lambda: _journal(url)["in_flight"] == 0, 30, "every hang ended after its client left")
+    ended = _journal(url)["entries"]
+    assert [e["seq"] for e in ended] == [e["seq"] for e in held]
+    assert {(e["scenario"], e["status"], "in_flight" in e) for e in ended} == {
+        ("fault.hang", None, False)
+    }
+    assert all(e["responded_at"] >= e["received_at"] for e in ended)
     _until(lambda: _sockets(worker) <= baseline, 30, "the hung connections closed")
