@@ -9,6 +9,11 @@ Fixtures:
 - ``@pytest.mark.faultproof(provider="alana", scenario="RATE_*")``: the test runs once per
   matching scenario, each its own test id, with ``faultproof_session`` already playing it.
 
+Warned checks: ``faultproof.contracts.assertions`` issues a ``FaultproofWarning`` for a check that
+warns (a threshold resting on an assumed policy value); pytest lists it in the warnings summary and
+the test passes. ``--faultproof-strict`` (or ``faultproof_strict = true`` in the ini file) turns
+those warnings into errors, so a warned check fails its test, as ``faultproof run --strict`` does.
+
 Importing this module costs nothing: the catalogue and the mock load only when a test uses them.
 """
 
@@ -28,6 +33,8 @@ if TYPE_CHECKING:
 MARKER = "faultproof"
 MARKER_ARGS = ("provider", "scenario", "mode")
 MODES = ("recovery", "persistent")
+#: The filter ``--faultproof-strict`` adds: the same as ``-W error::<this>`` on the command line.
+STRICT_FILTER = "error::faultproof.contracts.assertions.FaultproofWarning"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,9 +46,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="A running faultproof mock to use instead of one started per test session "
         "(default: $FAULTPROOF_MOCK_URL).",
     )
+    group.addoption(
+        "--faultproof-strict",
+        action="store_true",
+        default=None,
+        help="A warned faultproof check (a threshold resting on an assumed policy value) fails "
+        "its test instead of issuing a FaultproofWarning.",
+    )
+    parser.addini(
+        "faultproof_strict",
+        type="bool",
+        default=False,
+        help="As --faultproof-strict: warned faultproof checks fail their tests.",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    strict = config.getoption("faultproof_strict")
+    if strict or (strict is None and config.getini("faultproof_strict")):
+        # Appended to the ini filters, so it wins over theirs; a -W on the command line still
+        # wins over it (pytest applies those last).
+        config.addinivalue_line("filterwarnings", STRICT_FILTER)
     config.addinivalue_line(
         "markers",
         "faultproof(provider=ID|[IDs], scenario=GLOB|[GLOBs], mode=recovery|persistent): run the "

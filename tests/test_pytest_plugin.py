@@ -183,3 +183,42 @@ def test_the_example_suite_passes_under_xdist_with_a_mock_per_worker(
     urls = {p.name: p.read_text() for p in record.iterdir()}
     assert sorted(urls) == ["gw0", "gw1"]
     assert len(set(urls.values())) == 2
+
+
+WARNING_SUITE = """
+import faultproof.contracts.assertions as assertions
+from faultproof.contracts.assertions import Journal, assert_check
+from faultproof.contracts.verdict import CheckResult
+from tests.test_assertions import rate_journal
+
+def test_it(monkeypatch):
+    monkeypatch.setattr(
+        assertions, "run_check", lambda c, ctx: CheckResult(c, "warn", "assumed 1 s backoff")
+    )
+    assert_check(rate_journal(1.05), "honours_retry_after")
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "outcome"),
+    [
+        ((), "", "passed"),
+        (("--faultproof-strict",), "", "failed"),
+        ((), "faultproof_strict = true\n", "failed"),
+        (("-W", "error::faultproof.contracts.assertions.FaultproofWarning"), "", "failed"),
+        (
+            ("-W", "default::faultproof.contracts.assertions.FaultproofWarning"),
+            "filterwarnings = error\n",
+            "passed",
+        ),
+    ],
+)
+def test_a_warned_check_passes_with_a_warning_unless_strict(
+    suite: pytest.Pytester, args: tuple[str, ...], ini: str, outcome: str
+) -> None:
+    suite.makeini(f"[pytest]\naddopts = -p no:cacheprovider\n{ini}")
+    suite.makepyfile(WARNING_SUITE)
+    # In a subprocess: in process, the inner run would inherit this run's filterwarnings = error.
+    result = suite.runpytest_subprocess(*args)
+    result.assert_outcomes(**{outcome: 1}, warnings=1 if outcome == "passed" else 0)
+    result.stdout.fnmatch_lines(["*FaultproofWarning*honours_retry_after: assumed 1 s backoff*"])
