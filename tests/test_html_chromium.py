@@ -172,3 +172,39 @@ def test_screenshot_shows_a_page(report, tmp_path):
     assert bytes((0xD6, 0x45, 0x45)) in colours or any(
         r > 180 and g < 110 and b < 110 for r, g, b in colours
     ), "no red fail badge in the picture"
+
+
+def _verdict_kinds_page(folder: Path) -> Path:
+    """A hand-built report with one scenario of each kind a cell can show."""
+    from faultproof.contracts.reports import html
+    from faultproof.contracts.verdict import CheckResult, RunReport, ScenarioResult, TimelineEntry
+
+    def one(name: str, verdict: str, first: ScenarioResult | None = None) -> ScenarioResult:
+        timeline = (TimelineEntry(0.0, "GET", "/v1/x", 503, f"alana.{name}", 0.01),)
+        checks = (CheckResult("backs_off", verdict, f"{verdict} detail"),)  # type: ignore[arg-type]
+        return ScenarioResult(f"alana.{name}", "alana", checks, timeline, first_attempt=first)
+
+    results = (
+        one("PASS", "pass"),
+        one("FAIL", "fail"),
+        one("WARN", "warn"),
+        one("FLAKY", "pass", first=one("FLAKY", "fail")),
+    )
+    page = folder / "kinds.html"
+    probe = PROBE.replace(
+        "bars: svg", "flakySvgs: document.querySelectorAll('.scenario.flaky svg').length, bars: svg"
+    )
+    page.write_text(html.render(RunReport("c", 1.0, results)).replace("</body>", probe + "</body>"))
+    return page
+
+
+def test_warn_and_flaky_cells_look_distinct_and_flaky_draws_both_timelines(tmp_path):
+    binary = _chromium()
+    page = _verdict_kinds_page(tmp_path)
+    dom = _browse(binary, tmp_path / "profile", "--dump-dom", page.as_uri()).stdout
+    raw = dom.split('data-probe="', 1)[1].split('"', 1)[0].replace("&quot;", '"')
+    probe = json.loads(raw)
+    colours = {c[0].split()[1]: c[1] for c in probe["cells"]}
+    assert set(colours) == {"pass", "fail", "warn", "flaky"}
+    assert len(set(colours.values())) == 4, colours  # four verdicts, four colours
+    assert probe["flakySvgs"] == 2  # the first attempt's timeline and the rerun's
