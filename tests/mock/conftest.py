@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -54,11 +55,10 @@ class LiveServer:
     port: int
 
 
-@pytest.fixture
-def live_server() -> Iterator[LiveServer]:
-    """The Alana mock on a real loopback socket (werkzeug's threaded server), for faults."""
-    app = create_app(MockConfig(providers=("alana",), hang_max_s=5.0))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+@contextmanager
+def served(config: MockConfig) -> Iterator[LiveServer]:
+    """A mock on a real loopback socket (werkzeug's threaded server), for faults."""
+    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -66,6 +66,20 @@ def live_server() -> Iterator[LiveServer]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server() -> Iterator[LiveServer]:
+    """The Alana mock on a real socket."""
+    with served(MockConfig(providers=("alana",), hang_max_s=5.0)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def live_all() -> Iterator[LiveServer]:
+    """Every provider on one real socket, shared by a module's tests."""
+    with served(MockConfig(hang_max_s=5.0)) as server:
+        yield server
 
 
 SERVE = [sys.executable, "-m", "faultproof.mocks.cli", "serve"]
