@@ -226,11 +226,28 @@ def _invariants(provider: Provider) -> None:
                     f"are both canonical for {scenario.status}"
                 )
             canonical[scenario.status] = scenario.id  # type: ignore[index]
+    _caps_invariants(provider, where)
     statuses = {s.status for s in provider.scenarios.values() if s.kind == "error"}
     missing = sorted(s for s in statuses if s not in canonical)  # type: ignore[type-var]
     if missing:
         raise CatalogueError(
             f"{where} no canonical scenario for status {missing} (mark one `canonical: true`)"
+        )
+
+
+def _caps_invariants(provider: Provider, where: str) -> None:
+    """A policy that reads a wait from the answer needs a huge-wait scenario grading the cap;
+    such a scenario takes a ``retry_after`` the runner can raise above the ceiling."""
+    caps = [s for s in provider.scenarios.values() if "caps_retry_after" in s.checks]
+    for scenario in caps:
+        if "retry_after" not in scenario.params:
+            raise CatalogueError(
+                f"{where} {scenario.id} lists caps_retry_after but takes no retry_after parameter"
+            )
+    if provider.policy.wait_sources and not caps:
+        raise CatalogueError(
+            f"{where} the policy reads waits from {', '.join(provider.policy.wait_sources)} but "
+            "no scenario lists caps_retry_after (add a huge-wait scenario)"
         )
 
 

@@ -21,11 +21,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
 from .capture import CaptureError, read_har, read_journal
 from .catalogue import Catalogue, Provider
+from .check_safety import ambiguous
 from .checks import CheckContext, run_check
 from .errors import UnknownIdError
 from .recognise import Recognition, policy_checks, recognise, stand_in
@@ -74,6 +76,11 @@ class Judgement:
 
     report: RunReport
     notes: tuple[str, ...]
+
+
+def _end(entry: Mapping[str, Any]) -> float:
+    """When the entry's answer ended; a request still in flight has only its arrival."""
+    return float(entry.get("responded_at") or entry["received_at"])
 
 
 def _ok(entry: Mapping[str, Any]) -> bool:
@@ -132,7 +139,7 @@ def _groups(stream: list[dict[str, Any]], max_gap: float) -> list[list[dict[str,
         key = (entry["method"], entry["path"])
         group = current.get(key)
         if group and not _ok(group[-1]):
-            gap = float(entry["received_at"]) - float(group[-1]["responded_at"])
+            gap = float(entry["received_at"]) - _end(group[-1])
             if gap <= max_gap:
                 group.append(entry)
                 continue
@@ -149,7 +156,7 @@ def _refresh_requests(
     key = (group[0]["method"], group[0]["path"])
     ids = {id(e) for e in group}
     end = float(group[-1]["received_at"])
-    last = float(group[-1]["responded_at"])
+    last = _end(group[-1])
     found = []
     for entry in stream:
         at = float(entry["received_at"])
@@ -161,7 +168,7 @@ def _refresh_requests(
         if after and at - last > max_gap:
             break
         found.append(entry)
-        last = max(last, float(entry["responded_at"]))
+        last = max(last, _end(entry))
     return found
 
 
@@ -210,6 +217,20 @@ def _grade_one(check_id: str, ctx: CheckContext) -> CheckResult:
     return run_check(check_id, ctx)
 
 
+def _unsafe_repeat(operation: Operation, entries: Sequence[Mapping[str, Any]]) -> bool:
+    """A non-idempotent request repeated after an answer that may mean it was processed.
+
+    ``safe_retries`` then applies whatever scenario recognition picked: a 503 body may match a
+    scenario of a GET, and the POST repeated after it must still be graded.
+    """
+    if operation.idempotent:
+        return False
+    return any(
+        ambiguous(a) and (a["method"], a["path"]) == (b["method"], b["path"])
+        for a, b in pairwise(entries)
+    )
+
+
 def grade(conversation: Conversation) -> ScenarioResult:
     """Every check its scenario (or, unrecognised, the client policy) applies."""
     provider, entries = conversation.provider, list(conversation.entries)
@@ -223,7 +244,10 @@ def grade(conversation: Conversation) -> ScenarioResult:
         scenario = stand_in(provider, failure, checks)
         suffix = f" [unrecognised: {conversation.recognition.how}; graded by the client policy]"
     ctx = CheckContext(scenario, provider, operation, entries, None)
-    results = [_grade_one(c, ctx) for c in scenario.checks] or [
+    checks = scenario.checks
+    if "safe_retries" not in checks and _unsafe_repeat(operation, entries):
+        checks += ("safe_retries",)
+    results = [_grade_one(c, ctx) for c in checks] or [
         CheckResult("stops_on_non_retryable", "skip", NO_POLICY_401)
     ]
     return ScenarioResult(
@@ -231,7 +255,7 @@ def grade(conversation: Conversation) -> ScenarioResult:
         provider=provider.id,
         checks=tuple(dataclasses.replace(r, detail=r.detail + suffix) for r in results),
         timeline=_timeline(entries),
-        duration_s=float(entries[-1]["responded_at"]) - float(entries[0]["received_at"]),
+        duration_s=_end(entries[-1]) - float(entries[0]["received_at"]),
     )
 
 
@@ -262,7 +286,7 @@ def judge(
         for r, c in zip(results, found, strict=True)
     )
     start = min(float(e["received_at"]) for e in entries)
-    end = max(float(e["responded_at"]) for e in entries)
+    end = max(_end(e) for e in entries)
     report = RunReport(
         client=f"captured traffic: {path.name}",
         duration_s=end - start,

@@ -62,6 +62,16 @@ def _matching(provider: Provider, status: int, normal: NormalError) -> list[Scen
     return worded or (same if normal.code else [])
 
 
+def _by_wait(found: list[Scenario], entry: Mapping[str, Any], provider: Provider) -> list[Scenario]:
+    """Twins told apart by the wait served: a huge-wait scenario (``caps_retry_after``) when the
+    answer asked for more than the policy's ceiling, the ordinary one otherwise."""
+    wait = entry.get("retry_after_s")
+    if wait is None:
+        return found
+    huge = float(wait) > provider.policy.max_wait_s
+    return [s for s in found if ("caps_retry_after" in s.checks) == huge] or found
+
+
 def recognise(entry: Mapping[str, Any], provider: Provider, catalogue: Catalogue) -> Recognition:
     """The scenario behind one captured answer that was not a plain success."""
     named = entry.get("scenario")
@@ -85,6 +95,8 @@ def recognise(entry: Mapping[str, Any], provider: Provider, catalogue: Catalogue
     found = _matching(provider, int(status), normal)
     if not found:
         return Recognition(None, f"no {provider.id} scenario answers {status} with {said!r}")
+    if len({s.checks for s in found}) > 1:
+        found = _by_wait(found, entry, provider)
     if len({s.checks for s in found}) > 1:
         ids = ", ".join(s.id for s in found)
         return Recognition(

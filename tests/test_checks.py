@@ -354,3 +354,117 @@ def test_a_hang_stopped_before_any_answer_is_not_a_retry_loop():
         verdict("bounded_attempts", ctx("fault.hang", [], None, provider="alana", killed=True))
         == "skip"
     )
+
+
+def _post(*answers, keys=(), bodies=()):
+    """A POST journal; ``keys``/``bodies`` give each request's Idempotency-Key and body."""
+    entries = journal(*answers, gaps=[1.0] * len(answers))
+    for i, entry in enumerate(entries):
+        entry["method"], entry["path"] = "POST", "/api/v1/products"
+        if i < len(keys) and keys[i]:
+            entry["headers"] = {**entry["headers"], "Idempotency-Key": keys[i]}
+        entry["body"] = bodies[i] if i < len(bodies) else '{"id": "sku-1"}'
+    return entries
+
+
+def test_safe_retries_credits_the_key_the_client_sent_not_the_operation():
+    sent = _post((500, "alana.SERVER_001_on_create", None), (201, None, None), keys=("k1", "k1"))
+    result = run_check("safe_retries", ctx("alana.SERVER_001_on_create", sent, OK))
+    assert (result.verdict, result.detail) == (
+        "pass",
+        "repeated the POST 1 time(s) under its own Idempotency-Key",
+    )
+    fresh = _post((500, "alana.SERVER_001_on_create", None), (201, None, None), keys=("k1", "k2"))
+    assert (
+        "under a new Idempotency-Key"
+        in run_check("safe_retries", ctx("alana.SERVER_001_on_create", fresh, OK)).detail
+    )
+
+
+def test_safe_retries_fails_a_key_reused_for_a_different_body():
+    reused = _post(
+        (500, "alana.SERVER_001_on_create", None),
+        (201, None, None),
+        keys=("k1", "k1"),
+        bodies=('{"id": "sku-1"}', '{"id": "sku-2"}'),
+    )
+    result = run_check("safe_retries", ctx("alana.SERVER_001_on_create", reused, OK))
+    assert result.verdict == "fail"
+    assert "reused Idempotency-Key 'k1' for a different body" in result.detail
+
+
+def test_checks_that_cannot_decide_skip_with_why():
+    nothing = []
+    for check_id, scenario in [
+        ("caps_retry_after", "airbyte.rate_limited_long_wait"),
+        ("bounded_attempts", "alana.SERVER_002"),
+        ("honours_retry_after", "alana.RATE_001"),
+        ("backs_off", "alana.SERVER_002"),
+        ("retries_retryable", "alana.SERVER_002"),
+        ("stops_on_non_retryable", "alana.AUTH_001"),
+        ("safe_retries", "alana.SERVER_001_on_create"),
+    ]:
+        result = run_check(check_id, ctx(scenario, nothing, RATE))
+        assert result.verdict == "skip", check_id
+        assert "sent no request" in result.detail, check_id
+    # The run ended before the cap could be seen: neither a pass nor a fail.
+    early = ctx("airbyte.rate_limited_long_wait", journal((429, "x", 120.0)), None, killed=True)
+    result = run_check("caps_retry_after", early)
+    assert result.verdict == "skip" and "before the 60 s cap" in result.detail
+    small = journal((429, "x", 1.0), (200, None, None), gaps=[1.0])
+    assert verdict("caps_retry_after", ctx("airbyte.rate_limited_long_wait", small, OK)) == "skip"
+
+
+def test_a_wait_violation_warns_only_when_the_wait_source_is_assumed():
+    rushed = journal((429, "x", 1.0), (200, None, None), gaps=[0.2])
+    airbyte = run_check("honours_retry_after", ctx("airbyte.rate_limited", rushed, OK))
+    assert airbyte.verdict == "warn"  # the seed never names Retry-After
+    assert "the retry_after_header wait source is assumed" in airbyte.detail
+    # Alana's RATE_001 carries X-RateLimit-Reset too, which the seed documents: a fail.
+    assert verdict("honours_retry_after", ctx("alana.RATE_001", rushed, OK)) == "fail"
+    assert verdict("honours_retry_after", ctx("aironclaw.proxy_rate_limited", rushed, OK)) == "fail"
+
+
+def test_backoff_fails_below_a_documented_floor_and_warns_between():
+    # AIronClaw: the 2 s minimum reads 'a few seconds', the 3 s first backoff is assumed too.
+    between = journal((503, None, None), (503, None, None), gaps=[2.2])
+    result = run_check("backs_off", ctx("aironclaw.redis_unavailable", between))
+    assert result.verdict == "warn" and "backoff.initial_s 3 s is assumed" in result.detail
+    # AINative documents urllib3's 0.3 s first wait; its jitter (0) is assumed, its floor is not.
+    quick = journal((500, None, None), (500, None, None), gaps=[0.05])
+    assert verdict("backs_off", ctx("ainative.internal_server_error", quick)) == "fail"
+
+
+def test_the_official_sdks_first_wait_on_alana_is_a_warn_not_a_fail():
+    sdk = journal(*[(503, "alana.SERVER_002", None)] * 3, gaps=[0.45, 0.9])
+    result = run_check("backs_off", ctx("alana.SERVER_002", sdk))
+    assert result.verdict == "warn"
+    assert result.detail.startswith("retried 0.45 s after a 503; the policy asks at least 0.9 s")
+
+
+def test_in_flight_requests_are_attempts_and_end_no_gap():
+    entries = journal(
+        *[(503, "airbyte.service_unavailable", None)] * 6, gaps=[1.0, 2.0, 4.0, 8.0, 16.0]
+    )
+    entries[-1] |= {"responded_at": None, "status": None, "in_flight": True}
+    assert verdict("bounded_attempts", ctx("airbyte.service_unavailable", entries)) == "fail"
+    hanging = journal((None, "fault.hang", None))
+    hanging[0] |= {"responded_at": None, "in_flight": True}
+    for check_id in ("backs_off", "honours_retry_after", "caps_retry_after", "safe_retries"):
+        assert run_check(
+            check_id, ctx("fault.hang", hanging, None, provider="airbyte")
+        ).verdict in (
+            "skip",
+            "pass",
+        ), check_id
+    stopped = ctx("fault.hang", hanging, None, provider="airbyte", killed=True)
+    assert verdict("bounded_attempts", stopped) == "skip"
+
+
+def test_evidence_quotes_the_wait_served_with_two_decimals():
+    served = journal((429, "ainative.rate_limited", 1.0), (200, None, None), gaps=[0.38979])
+    result = run_check("honours_retry_after", ctx("ainative.rate_limited", served, OK))
+    assert result.detail == "retried 0.39 s after a 429 that asked for 1 s"
+    gave_up = journal((429, "ainative.rate_limited", 1.0))
+    detail = run_check("retries_retryable", ctx("ainative.rate_limited", gave_up, RATE)).detail
+    assert "Try again in 1 seconds" in detail and "30 seconds" not in detail

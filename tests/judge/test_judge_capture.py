@@ -308,7 +308,9 @@ def test_a_real_providers_har_with_provider_flag(tmp_path):
         "alana.unrecognised_no_answer",
     ]
     checks = {c.id: c for c in results[0].checks}
-    assert checks["backs_off"].verdict == "fail"
+    # Alana's backoff parameters are assumed (the seed says "exponential backoff" only): warn.
+    assert checks["backs_off"].verdict == "warn"
+    assert "backoff.initial_s 1 s is assumed" in checks["backs_off"].detail
     assert checks["recovers"].verdict == "pass"
     policy = {c.id: c for c in results[1].checks}
     assert policy["honours_retry_after"].verdict == "pass"
@@ -375,3 +377,27 @@ def test_journal_as_a_plain_list_or_json_lines(tmp_path):
         (result,) = judge(path, "journal", provider="ainative").report.results
         assert result.scenario == "ainative.unrecognised_404"
         assert [c.verdict for c in result.checks] == ["fail"]  # stops_on_non_retryable
+
+
+def test_a_post_repeated_after_a_503_is_graded_by_safe_retries(tmp_path):
+    """The 503 body is alana.SERVER_002, a scenario of a GET; the POST repeated after it may
+    have created the product twice, so safe_retries applies whatever recognition picked."""
+    url = "https://api.alana.example/api/v1/products"
+    body = json.dumps({"error": {"code": "SERVER_002", "message": "Service unavailable"}})
+    har = tmp_path / "post.har"
+    har.write_text(
+        json.dumps(
+            _har(
+                [
+                    _exchange(0.0, url, 503, body.encode(), method="POST"),
+                    _exchange(2.0, url, 201, b'{"id": "sku-1"}', method="POST"),
+                ]
+            )
+        )
+    )
+    (result,) = judge(har, "har", provider="alana").report.results
+    checks = {c.id: c for c in result.checks}
+    assert result.scenario == "alana.SERVER_002"
+    assert checks["safe_retries"].verdict == "fail"
+    assert "repeated POST /api/v1/products after a 503" in checks["safe_retries"].detail
+    assert result.verdict == "fail"
