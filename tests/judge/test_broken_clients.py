@@ -77,6 +77,7 @@ SELECTION: dict[str, tuple[str, ...]] = {
         "ainative.not_found",
     ),
     "no_timeout": (
+        "fault.hang@aironclaw",
         "fault.hang@ainative",
         "fault.slow_drip@ainative",
         "ainative.slow_response_timeout",
@@ -137,7 +138,6 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "ignores_retry_after": {
         ("ainative.rate_limited", "honours_retry_after"),
         ("ainative.rate_limited_body_only", "honours_retry_after"),
-        ("airbyte.rate_limited_long_wait", "caps_retry_after"),
     },
     "retries_non_retryable": {
         ("ainative.bad_request", "stops_on_non_retryable"),
@@ -167,9 +167,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("airbyte.rate_limited_no_retry_after", "backs_off"),
     },
     "no_timeout": {
-        ("fault.hang@ainative", "times_out"),
-        ("fault.slow_drip@ainative", "times_out"),
-        ("ainative.slow_response_timeout", "times_out"),
+        ("fault.hang@aironclaw", "times_out"),
     },
     "crashes_on_non_json": {
         ("fault.html_502@ainative", "handles_non_json"),
@@ -188,7 +186,6 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("alana.STREAM_ERROR", "detects_stream_error"),
     },
     "http_date_as_seconds": {
-        ("airbyte.rate_limited_http_date", "honours_retry_after"),
         ("aironclaw.proxy_rate_limited_http_date", "honours_retry_after"),
         ("alana.RATE_001_http_date", "honours_retry_after"),
     },
@@ -200,8 +197,22 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("*.token_expired", "refreshes_token"),
         ("*.token_expired", "recovers"),
     },
-    "sleeps_huge_retry_after": {
-        ("airbyte.rate_limited_long_wait", "caps_retry_after"),
+    "sleeps_huge_retry_after": set(),
+}
+
+#: The pairs each client must get ``warn`` on: the flaw is caught, but the threshold it crosses
+#: rests on a policy value the seed does not give (DESIGN.md: an assumed threshold warns).
+EXPECTED_WARN: dict[str, set[tuple[str, str]]] = {
+    # Airbyte's seed never names Retry-After, and caps computed backoff, not a server-named wait.
+    "ignores_retry_after": {("airbyte.rate_limited_long_wait", "caps_retry_after")},
+    "http_date_as_seconds": {("airbyte.rate_limited_http_date", "honours_retry_after")},
+    "sleeps_huge_retry_after": {("airbyte.rate_limited_long_wait", "caps_retry_after")},
+    # AINative's 30 s deadline is documented for webhook receivers, applied to API calls by
+    # assumption; AIronClaw documents giving up on a hang ("hangs > 5s") and still fails.
+    "no_timeout": {
+        ("fault.hang@ainative", "times_out"),
+        ("fault.slow_drip@ainative", "times_out"),
+        ("ainative.slow_response_timeout", "times_out"),
     },
 }
 
@@ -243,14 +254,16 @@ def reports() -> dict[str, RunReport]:
         return {name: future.result() for name, future in futures.items()}
 
 
-def _expected(name: str, scenario: str, provider: str, check: str) -> bool:
+def _expected(
+    name: str, scenario: str, provider: str, check: str, table: dict | None = None
+) -> bool:
     return any(
         check == check_id
         and (
             fnmatch.fnmatchcase(scenario, glob)
             or fnmatch.fnmatchcase(f"{scenario}@{provider}", glob)
         )
-        for glob, check_id in EXPECTED[name]
+        for glob, check_id in (EXPECTED if table is None else table).get(name, set())
     )
 
 
@@ -274,18 +287,26 @@ def test_broken_client_fails_exactly_its_checks(name: str, reports: dict[str, Ru
     ]
     assert not errors, errors
     graded = {(r.scenario, r.provider, c.id): c for r in report.results for c in r.checks}
+
+    def want(key: tuple[str, str, str]) -> str:
+        if _expected(name, *key):
+            return "fail"
+        return "warn" if _expected(name, *key, table=EXPECTED_WARN) else "pass"
+
     unexpected = {
         key: f"{c.verdict}: {c.detail}"
         for key, c in graded.items()
-        if c.verdict not in ("pass", "skip") and not _expected(name, *key)
+        if want(key) == "pass" and c.verdict not in ("pass", "skip")
     }
     missed = {
         key: f"{c.verdict}: {c.detail}"
         for key, c in graded.items()
-        if c.verdict != "fail" and _expected(name, *key)
+        if want(key) != "pass" and c.verdict != want(key)
     }
     assert not unexpected and not missed, {"unexpected": unexpected, "missed": missed}
-    for glob, check_id in EXPECTED[name]:  # no typo in the table: each entry grades something
+    for glob, check_id in EXPECTED[name] | EXPECTED_WARN.get(
+        name, set()
+    ):  # no typo in the table: each entry grades something
         assert any(
             check_id == c
             and (fnmatch.fnmatchcase(s, glob) or fnmatch.fnmatchcase(f"{s}@{p}", glob))
