@@ -345,6 +345,8 @@ RULES: dict[str, Case] = {
     ),
 }
 TRIGGER_ONLY = {
+    "rate_limited_long_wait": "the huge-wait twin of rate_limited, served on demand to grade "
+    "caps_retry_after; the limiter's own 429 stays rate_limited",
     "rate_limited_body_only": "the mock's limiter always sends Retry-After; the body-only 429 is served on demand",
     "internal_server_error": "an outage: nothing a request does makes the service fail",
     "internal_server_error_plain": "an unhandled exception in the provider, not a rule",

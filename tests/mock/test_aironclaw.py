@@ -161,6 +161,8 @@ RULES: dict[str, tuple[str, dict[str, Any], list[Step], dict[str, Any]]] = {
         {}),
 }  # fmt: skip
 TRIGGER_ONLY = {
+    "proxy_rate_limited_long_wait": "the huge-wait twin of proxy_rate_limited, served on demand "
+    "to grade caps_retry_after; the limiter's own 429 stays proxy_rate_limited",
     "permissions_update_failed": "the gateway Admin API failing a write is an outage of a "
     "dependency with no request that causes it",
     "key_create_failed": "the gateway Admin API failing a key create is an outage of a dependency",

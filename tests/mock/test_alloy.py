@@ -171,6 +171,8 @@ RESULTS: dict[str, dict[str, Any]] = {
     ),
 }
 TRIGGER_ONLY = {
+    "alloy.RATE_LIMITED_long_wait": "the huge-wait twin of RATE_LIMITED, served on demand to "
+    "grade caps_retry_after; the limiter's own 429 stays RATE_LIMITED",
     "alloy.FORBIDDEN": "the generic 403; its four restriction variants are reached by their rules",
     "alloy.internal_error": "a 5xx outage has no natural rule in a healthy server",
     "alloy.internal_error_execute_action": "a 5xx outage has no natural rule in a healthy server",
