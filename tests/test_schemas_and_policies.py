@@ -139,3 +139,26 @@ def test_backoff_is_bounded_for_any_retry_number():
     assert backoff.nominal(10_000) == backoff.max_s
     with pytest.raises(ValueError, match="start at 1"):
         backoff.nominal(0)
+
+
+def test_assumed_params_are_named_from_the_fields_own_parameters():
+    """``assumed_params`` is machine-readable: a typo or a misplaced one breaks the catalogue."""
+    import copy
+    from importlib.resources import files
+
+    import jsonschema
+    import yaml
+
+    from faultproof.contracts.schemas import load_schema
+
+    meta = load_schema("_catalogue")
+    data = yaml.safe_load((files("faultproof.contracts") / "providers" / "alana.yaml").read_text())
+    jsonschema.validate(data, meta)
+    typo = copy.deepcopy(data)
+    typo["policy"]["sources"]["backoff"]["assumed_params"] = {"initial": "not a parameter name"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(typo, meta)
+    whole = copy.deepcopy(data)
+    whole["policy"]["sources"]["max_attempts"]["assumed_params"] = {"value": "assumed twice over"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(whole, meta)
