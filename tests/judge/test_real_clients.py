@@ -50,8 +50,9 @@ STACKS = {
         {
             # raise_on_status: the exhausted 503 becomes RetryError, without its body.
             ("alana.SERVER_002", "parses_envelope"): "fail",
-            # urllib3 2 sleeps 0 s before the first retry.
-            ("alana.SERVER_002", "backs_off"): "fail",
+            # urllib3 2 sleeps 0 s before the first retry: below alana's minimum wait, which the
+            # seed does not give (assumed), so a warn naming it, not a fail.
+            ("alana.SERVER_002", "backs_off"): "warn",
             ("alana.SERVER_002", "retries_retryable"): "pass",
         },
     ),
@@ -61,8 +62,9 @@ STACKS = {
         [],
         {
             ("alana.RATE_001", "honours_retry_after"): "pass",
-            # total=5 retries: six requests against a policy of five attempts.
-            ("alana.RATE_001", "bounded_attempts"): "fail",
+            # total=5 retries: six requests against a policy of five attempts, a bound alana's
+            # seed does not give (assumed): a warn naming it, not a fail.
+            ("alana.RATE_001", "bounded_attempts"): "warn",
         },
     ),
     "tenacity_client:client": (
