@@ -8,7 +8,9 @@ Tolerances are explicit and justified:
 - HTTP-dates carry one-second precision; the mock rounds the date *up* and journals
   ``retry_after_s`` as the wait the date really asked for at the moment it answered, so the same
   50 ms tolerance applies to both forms.
-- ``START_TOLERANCE_S`` (1 s): a subprocess client's run includes its own start-up.
+- ``START_TOLERANCE_S`` (1 s): a run's elapsed time counts from the first request the mock saw
+  (the runner's budget rule), but a client starts its own clock a little earlier (building its
+  HTTP client, connecting) and reports and exits after it gives up.
 - Jitter: a policy's ``jitter_ratio`` lets a wait fall that fraction below its nominal value.
 
 Lower bounds (a retry came too soon) are safe under load: a busy machine only lengthens a
@@ -26,9 +28,8 @@ from __future__ import annotations
 from .policy import ClientPolicy
 
 CLOCK_TOLERANCE_S = 0.05
-#: A subprocess client's elapsed time includes starting its interpreter or runtime (0.2 to 0.5 s
-#: for Python with httpx on the 2-core CI machine, more under load): a client that gives up at
-#: exactly its time limit must not fail ``times_out`` for its own start-up.
+#: A client's clock starts a little before its first request reaches the mock, and it reports and
+#: exits after it gives up: one that gives up at exactly its limit must not fail ``times_out``.
 START_TOLERANCE_S = 1.0
 #: Added to every upper bound on time (see above): late wake-ups on a loaded machine.
 UPPER_MARGIN_S = 2.0
