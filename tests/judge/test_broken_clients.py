@@ -69,8 +69,11 @@ SELECTION: dict[str, tuple[str, ...]] = {
         "fault.hang@ainative",
         "ainative.not_found",
     ),
+    # Only Airbyte's documented 0.9 s floor: on a loaded machine a retry sent at once reaches
+    # the mock up to 0.7 s late (contracts/timing.py), so AINative's 0.3 s floor would grade
+    # this client fail when quiet and warn (between documented and assumed floors) when busy.
     "no_backoff": (
-        "ainative.internal_server_error",
+        "airbyte.internal_server_error",
         "airbyte.rate_limited_no_retry_after",
         "ainative.rate_limited",
         "fault.html_502@ainative",
@@ -163,7 +166,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("fault.drop@ainative", "bounded_attempts"),
     },
     "no_backoff": {
-        ("ainative.internal_server_error", "backs_off"),
+        ("airbyte.internal_server_error", "backs_off"),
         ("airbyte.rate_limited_no_retry_after", "backs_off"),
     },
     "no_timeout": {
