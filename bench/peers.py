@@ -55,15 +55,17 @@ class Server:
     def url(self, port: int) -> str:
         return f"http://127.0.0.1:{port}{self.prefix}{PATH}"
 
-    def start(self, port: int) -> subprocess.Popen[bytes]:
-        """Spawn the server in its own process group (so its children stop with it)."""
-        return subprocess.Popen(
-            [part.format(port=port) for part in self.command],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=PEERS if PEERS.exists() else HERE,
-        )
+    def start(self, port: int, log: Path | None = None) -> subprocess.Popen[bytes]:
+        """Spawn the server in its own process group (so its children stop with it); its stderr
+        goes to ``log`` when given (faultproof's banner names the server it started)."""
+        with open(log or os.devnull, "wb") as stderr:
+            return subprocess.Popen(
+                [part.format(port=port) for part in self.command],
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+                cwd=PEERS if PEERS.exists() else HERE,
+            )
 
 
 def free_port() -> int:
@@ -155,9 +157,19 @@ def write_prism_document() -> Path:
     return path
 
 
-def servers(faultproof_args: tuple[str, ...] = ()) -> list[Server]:
-    """faultproof (journal on; gunicorn, the default, and granian), WireMock with and without its
-    journal, Prism."""
+SERVE = (sys.executable, "-m", "faultproof.mocks.cli", "serve", "--port", "{port}")
+
+
+def faultproof(*args: str, name: str = "faultproof") -> Server:
+    """``faultproof serve`` with ``args`` (none: whatever server it starts by default)."""
+    return Server(name, (*SERVE, *args), "/alana")
+
+
+def servers(
+    faultproof_args: tuple[str, ...] = (), variants: tuple[tuple[str, str], ...] = ()
+) -> list[Server]:
+    """faultproof (journal on, no server option: its default server), each of ``variants``
+    (label, extra ``serve`` options), WireMock with and without its journal, Prism."""
     bins = PEERS / "node_modules" / ".bin"
     prism = (str(bins / "prism"), "mock", str(write_prism_document()), "-p", "{port}")
     wiremock = (
@@ -167,10 +179,12 @@ def servers(faultproof_args: tuple[str, ...] = ()) -> list[Server]:
         "--root-dir",
         str(write_wiremock_root()),
     )
-    serve = (sys.executable, "-m", "faultproof.mocks.cli", "serve", "--port", "{port}")
     return [
-        Server("faultproof", (*serve, *faultproof_args), "/alana"),
-        Server("faultproof (granian)", (*serve, "--server", "granian", *faultproof_args), "/alana"),
+        faultproof(*faultproof_args),
+        *(
+            faultproof(*faultproof_args, *extra.split(), name=f"faultproof ({label})")
+            for label, extra in variants
+        ),
         Server("WireMock (defaults)", wiremock),
         Server("WireMock (journal off)", (*wiremock, "--no-request-journal")),
         Server(
