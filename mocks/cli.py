@@ -7,7 +7,7 @@ id, an invalid catalogue), always with a message that says what was wrong and wh
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -15,6 +15,8 @@ import orjson
 
 from faultproof.contracts import PROVIDERS, FaultproofError, Scenario, default_catalogue
 from faultproof.contracts.schemas import load_schema
+
+from .serving.options import for_workers, mock_config
 
 
 def _provider_id(value: str | None) -> str | None:
@@ -78,30 +80,6 @@ def _print_table(chosen: list[Scenario]) -> None:
 def schema(provider: str) -> None:
     """Print PROVIDER's error-envelope JSON Schema (draft 2020-12)."""
     _dump(load_schema(_provider_id(provider) or provider))
-
-
-def _rule_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``alana.rate_limit.limit=5`` and ``alana.query_max_chars=100`` as MockConfig rules."""
-    rules: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        parts = key.split(".")
-        if not sep or len(parts) not in (2, 3) or not all(parts):
-            raise click.BadParameter(
-                f"{pair!r}: expected PROVIDER.RULE=VALUE or PROVIDER.RULE.FIELD=VALUE "
-                "(for example alana.rate_limit.limit=5)",
-                param_hint="--set",
-            )
-        try:
-            value: Any = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            value = raw
-        name = ".".join(parts[:2])
-        if len(parts) == 3:
-            rules.setdefault(name, {})[parts[2]] = value
-        else:
-            rules[name] = value
-    return rules
 
 
 @cli.command()
@@ -222,30 +200,9 @@ def serve(
     if server == "granian":
         _serve_granian(config, options, host, port, workers, threads or 4, access_log)
         return
-    from .server import serve as run
+    from .serving.gunicorn_server import serve as run
 
     run(config, host, port, workers, threads or 256, access_log)
-
-
-def mock_config(
-    providers: Sequence[str],
-    overrides: Sequence[str],
-    state_url: str,
-    journal_limit: int,
-    session_ttl: float,
-    control_token: str | None,
-) -> Any:
-    """The MockConfig ``serve``'s options describe (a granian worker rebuilds it from them)."""
-    from .config import MockConfig
-
-    return MockConfig(
-        providers=tuple(providers),
-        rules=_rule_overrides(tuple(overrides)),
-        store=_store(state_url),
-        journal_limit=journal_limit,
-        session_ttl_s=session_ttl,
-        control_token=control_token,
-    )
 
 
 def _serve_granian(
@@ -258,18 +215,14 @@ def _serve_granian(
     access_log: bool,
 ) -> None:
     try:
-        from .granian_server import serve as run
+        from .serving.granian_server import serve as run
     except ImportError:
         raise click.BadParameter(
             "granian is not installed: pip install 'faultproof[granian]' (or use the default "
             "--server gunicorn)",
             param_hint="--server",
         ) from None
-    # Every worker must open the same store: a fresh sqlite:// file is named once, here.
-    path = getattr(config.store, "path", None)
-    if path and options["state_url"].startswith("sqlite://"):
-        options = {**options, "state_url": f"sqlite:///{path}"}
-    run(options, host, port, workers, threads, access_log)
+    run(for_workers(options, config), host, port, workers, threads, access_log)
 
 
 def _is_loopback(host: str) -> bool:
@@ -281,46 +234,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _store(url: str) -> Any:
-    """The state store a ``--state`` value names."""
-    if url == "memory":
-        from .memory_store import MemoryStore
-
-        return MemoryStore()
-    if url.startswith("sqlite://"):
-        return _sqlite_store(url)
-    if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise click.BadParameter(
-            f"{url!r}: expected 'memory', sqlite:///PATH, sqlite:// or redis://HOST:PORT/DB",
-            param_hint="--state",
-        )
-    import redis
-
-    from .redis_store import RedisStore
-
-    try:
-        return RedisStore.from_url(url)
-    except (redis.RedisError, ValueError) as exc:
-        raise click.BadParameter(
-            f"cannot use Redis at {url}: {exc}", param_hint="--state"
-        ) from None
-
-
-def _sqlite_store(url: str) -> Any:
-    import sqlite3
-
-    from .sqlite_store import SqliteStore
-
-    try:
-        return SqliteStore.from_url(url)
-    except (sqlite3.Error, OSError, ValueError) as exc:
-        raise click.BadParameter(
-            f"cannot use SQLite at {url}: {exc} (sqlite:///PATH needs a writable folder; "
-            "sqlite:// makes a fresh file)",
-            param_hint="--state",
-        ) from None
 
 
 @cli.command()

@@ -171,7 +171,7 @@ def faultproof_server(pytestconfig: pytest.Config) -> Iterator[FaultproofServer]
     if url:
         yield FaultproofServer(url)
         return
-    from .inprocess import running_mock
+    from .serving.inprocess import running_mock
 
     with running_mock() as started:
         server = FaultproofServer(started)

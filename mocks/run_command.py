@@ -23,7 +23,7 @@ def _mock(url: str | None) -> Iterator[str]:
     if url:
         yield url.rstrip("/")
         return
-    from .inprocess import running_mock
+    from .serving.inprocess import running_mock
 
     with running_mock() as started:
         yield started

@@ -10,7 +10,7 @@ import pytest
 
 from faultproof.contracts import default_catalogue
 from faultproof.contracts.runner import plan_runs
-from faultproof.mocks.inprocess import running_mock
+from faultproof.mocks.serving.inprocess import running_mock
 
 pytest_plugins = ["pytester"]
 

@@ -17,7 +17,8 @@ import json
 import os
 from typing import Any
 
-from .app import create_app
+from ..app import create_app
+from .options import mock_config
 
 OPTIONS_ENV = "FAULTPROOF_SERVE_OPTIONS"
 
@@ -46,6 +47,4 @@ def serve(
 
 def app() -> Any:
     """The mock of one granian worker (granian calls this factory in each worker)."""
-    from .cli import mock_config
-
     return create_app(mock_config(**json.loads(os.environ[OPTIONS_ENV])))

@@ -14,8 +14,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from .app import create_app
-from .config import MockConfig
+from ..app import create_app
+from ..config import MockConfig
 
 
 class MockServer(BaseApplication):  # type: ignore[misc]

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 
 from werkzeug.serving import make_server
 
-from .app import create_app
-from .config import MockConfig
+from ..app import create_app
+from ..config import MockConfig
 
 #: What werkzeug logs when a client leaves a faulted connection: expected, not an error.
 EXPECTED_DISCONNECTS = (

@@ -23,7 +23,7 @@ from faultproof.contracts import default_catalogue
 from faultproof.contracts.adapters import PythonClient
 from faultproof.contracts.runner import MockControl, Runner, select
 from faultproof.contracts.verdict import RunReport
-from faultproof.mocks.inprocess import running_mock
+from faultproof.mocks.serving.inprocess import running_mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 

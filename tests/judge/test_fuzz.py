@@ -17,7 +17,7 @@ from faultproof.contracts.adapters import PythonClient
 from faultproof.contracts.fuzz import FuzzResult, expect, fuzz
 from faultproof.contracts.runner import MockControl
 from faultproof.contracts.strategies import ErrorResponse
-from faultproof.mocks.inprocess import running_mock
+from faultproof.mocks.serving.inprocess import running_mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))

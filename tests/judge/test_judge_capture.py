@@ -30,7 +30,7 @@ from faultproof.contracts.capture import CaptureError
 from faultproof.contracts.checks import REGISTRY
 from faultproof.contracts.judge import UNDECIDABLE, judge
 from faultproof.contracts.runner import Graded, MockControl, grade, plan_runs
-from faultproof.mocks.inprocess import running_mock
+from faultproof.mocks.serving.inprocess import running_mock
 from tests.needs import missing
 
 ROOT = Path(__file__).resolve().parents[2]

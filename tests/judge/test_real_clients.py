@@ -22,7 +22,7 @@ import pytest
 from faultproof.contracts import default_catalogue
 from faultproof.contracts.adapters import PythonClient, SubprocessClient
 from faultproof.contracts.runner import MockControl, Runner, select
-from faultproof.mocks.inprocess import running_mock
+from faultproof.mocks.serving.inprocess import running_mock
 from tests.needs import missing
 
 ROOT = Path(__file__).resolve().parents[2]

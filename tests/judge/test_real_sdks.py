@@ -23,7 +23,7 @@ import pytest
 from faultproof.contracts import default_catalogue
 from faultproof.contracts.adapters import PythonClient
 from faultproof.contracts.runner import MockControl, Runner, select
-from faultproof.mocks.inprocess import running_mock
+from faultproof.mocks.serving.inprocess import running_mock
 from tests.needs import missing
 
 #: A first backoff under an *assumed* 1 s initial backoff: a warning, never a failure (point 2);

@@ -22,7 +22,7 @@ from faultproof.contracts.runner import (
     small_params,
     time_limit,
 )
-from faultproof.mocks.inprocess import running_mock
+from faultproof.mocks.serving.inprocess import running_mock
 
 CATALOGUE = default_catalogue()
 ALANA = CATALOGUE.provider("alana")
