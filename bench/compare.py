@@ -108,6 +108,30 @@ def git_head() -> str:
     return out.stdout.strip()[:100]
 
 
+def code_under_test() -> str:
+    """Where ``faultproof serve`` is imported from (PYTHONPATH may point at a snapshot of a
+    commit), and how many files under mocks/ and contracts/ differ from HEAD when that is this
+    working tree. A snapshot is made with
+    ``git archive HEAD contracts mocks | tar -x -C DIR/faultproof`` and
+    ``git log -1 --format='%h %s' > DIR/COMMIT``, then ``PYTHONPATH=DIR``."""
+    where = subprocess.run(
+        [sys.executable, "-c", "import faultproof.mocks as m; print(m.__path__[0])"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if Path(where).resolve() != (HERE.parent / "mocks").resolve():
+        stamp = Path(where).parent.parent / "COMMIT"  # written beside a `git archive` snapshot
+        commit = f", snapshot of {stamp.read_text().strip()}" if stamp.exists() else ""
+        return f"{where} (PYTHONPATH={os.environ.get('PYTHONPATH', '')}{commit})"
+    dirty = subprocess.run(
+        ["git", "status", "--short", "mocks", "contracts"],
+        capture_output=True,
+        text=True,
+        cwd=HERE.parent,
+    ).stdout.splitlines()
+    return f"{where} (working tree, {len(dirty)} files under mocks/ and contracts/ not committed)"
+
+
 def settle(below: float, limit_s: float) -> dict[str, Any]:
     """Wait (at most ``limit_s``) until the 1-minute load average is under ``below``."""
     started = time.monotonic()
@@ -238,6 +262,7 @@ def markdown(results: dict[str, dict[str, Any]], command: str, options: argparse
         "",
         f"Command: `{command}`  ",
         f"Commit: {git_head()}  ",
+        f"faultproof code: {code_under_test()}  ",
         f"Machine: {platform.platform()}, {os.cpu_count()} cores shared by wrk and the server, "
         f"Python {platform.python_version()}; wrk {options.duration:g} s per figure after a "
         f"{options.warmup:g} s warm-up at 32 connections; cold start is the median of "
@@ -326,6 +351,7 @@ def main() -> None:
         record = {
             "command": command,
             "commit": git_head(),
+            "faultproof_code": code_under_test(),
             "machine": platform.platform(),
             "results": results,
             "goals": verdicts,
