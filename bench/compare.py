@@ -142,12 +142,16 @@ def settle(below: float, limit_s: float) -> dict[str, Any]:
     return {"waited_s": round(time.monotonic() - started), "load": load_average()}
 
 
-def wrk(url: str, connections: int, seconds: float) -> dict[str, Any]:
-    """One wrk run with ``Prefer: code=429``; every answer must be a non-2xx (the 429)."""
-    threads = min(2, connections)
+def wrk_command(url: str, connections: int, seconds: float, threads: int = 2) -> list[str]:
+    """wrk with ``Prefer: code=429`` and its latency distribution."""
+    threads = min(threads, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
-    command += ["-H", f"Prefer: {peers.PREFER}", url]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return [*command, "-H", f"Prefer: {peers.PREFER}", url]
+
+
+def parse_wrk(out: str) -> dict[str, Any]:
+    """requests/s, p50, p99 and the count of one wrk run; every answer must be a non-2xx (the
+    429), with no socket errors."""
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if re.search(r"Socket errors", out) or not non2xx or int(non2xx.group(1)) != total:
@@ -159,6 +163,12 @@ def wrk(url: str, connections: int, seconds: float) -> dict[str, Any]:
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     return {"rps": rps, "p50_ms": percentile("50"), "p99_ms": percentile("99"), "requests": total}
+
+
+def wrk(url: str, connections: int, seconds: float) -> dict[str, Any]:
+    """One wrk run with ``Prefer: code=429``; every answer must be a non-2xx (the 429)."""
+    command = wrk_command(url, connections, seconds)
+    return parse_wrk(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
 
 
 def load_average() -> str:
