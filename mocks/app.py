@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -33,6 +34,7 @@ from faultproof.contracts import PROVIDERS
 from . import answers, control, faults, journal, plans, sessions
 from .config import MockConfig
 from .fast_path import FastPath
+from .serving import sync_wire
 from .surface import ResponseContext, Surface
 from .triggers import TriggerError, find_trigger
 
@@ -191,37 +193,56 @@ def _finish(response: Response) -> Response:
         response = control.mock_error(refused, 501, kind="fault-needs-socket")
         answered = response.status_code
     elif trigger is not None and scenario is not None and scenario.fault is not None:
-        ctx = faults.FaultContext(
-            request.environ,
-            response,
-            scenario.resolve_params(trigger.params),
-            _cfg().hang_max_s,
-        )
-        response = faults.FAULTS[scenario.fault](ctx)
         response.headers[answers.SCENARIO_HEADER] = scenario.id
-        answered = None if scenario.fault in faults.NO_RESPONSE else response.status_code
+        params = scenario.resolve_params(trigger.params)
+        plan = faults.FAULTS[scenario.fault](
+            faults.FaultContext(response, params, _cfg().hang_max_s)
+        )
+        answered = next((a.status for a in plan if isinstance(a, faults.Head)), None)
+        slot = request.environ.get(faults.PLAN_SLOT)
+        if slot is not None:
+            # The server performs the plan on its own connection; the entry completes when
+            # the plan ends (a hang: when the client left), not now.
+            slot.append((plan, _completion(surface, response), answered))
+            g.journaled = True
+            return response
+        response = sync_wire.perform(plan, faults.server_socket(request.environ))
+        response.headers[answers.SCENARIO_HEADER] = scenario.id
     _record(surface, response, answered)
     return response
 
 
 def _record(surface: Surface, response: Response, status: int | None) -> None:
     """Where each entry is completed (begun by ``_arrive``) or, for a canned answer, written."""
-    cfg = _cfg()
-    scenario = response.headers.get(answers.SCENARIO_HEADER)
-    begun = getattr(g, "arrival", None)
-    done = journal.answered(
-        begun or _arrival(surface, None),
-        responded_at=cfg.clock(),
-        status=status,
-        scenario=scenario if scenario and "." in scenario else None,
-        response_headers=response.headers,
-        response_body=None if response.is_streamed else response.get_data(),
-    )
+    _completion(surface, response)(status)
     g.journaled = True
-    if begun is None:
-        cfg.store.append(g.session_id, done, cfg.journal_limit)
-    elif g.seq:  # 0: the session ended before the request arrived in the journal
-        cfg.store.finish(g.session_id, g.seq, done)
+
+
+def _completion(surface: Surface, response: Response) -> Callable[[int | None], None]:
+    """What completes this request's entry, callable later and outside the request (when a
+    fault the server performs ends), with the status the client got (None: no response)."""
+    cfg, session_id = _cfg(), g.session_id
+    scenario = response.headers.get(answers.SCENARIO_HEADER)
+    begun, seq = getattr(g, "arrival", None), getattr(g, "seq", 0)
+    arrival = begun or _arrival(surface, None)
+    headers = response.headers
+    body = None if response.is_streamed else response.get_data()
+
+    def complete(status: int | None) -> None:
+        done = journal.answered(
+            arrival,
+            responded_at=cfg.clock(),
+            status=status,
+            scenario=scenario if scenario and "." in scenario else None,
+            response_headers=headers,
+            response_body=body,
+        )
+        if begun is None:
+            cfg.store.append(session_id, done, cfg.journal_limit)
+        elif seq:  # 0: the session ended before the request arrived in the journal
+            cfg.store.finish(session_id, seq, done)
+
+    return complete
 
 
 def _unfinished(error: BaseException | None) -> None:

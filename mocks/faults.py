@@ -1,10 +1,12 @@
 """Transport faults: small callables named in scenario data (``fault: {name: hang}``).
 
-Each takes the answer the mock would have given and the socket under it, and returns what
-the client really gets. The request is processed first, so ``drop`` after a POST is exactly
-the ambiguous case a client must not blindly repeat. Socket tricks follow
-``notes/serving.md``: shutdown for an orderly close, ``connect(AF_UNSPEC)`` for a TCP reset,
-and a 50 ms peek loop to notice a client that left.
+Each takes the answer the mock would have given and returns a **plan**: the wire actions the
+client really gets, in order (wait until the client leaves, send a head, send bytes, pause,
+close with FIN or RST). A plan is data, so there is one definition of each fault and two small
+interpreters of it: ``serving/sync_wire.py`` on a blocking socket (gunicorn, werkzeug: the
+in-process runner and ``app.test_client()``) and ``serving/async_wire.py`` on the event loop of
+the default server, where a hang or a drip holds no thread. The request is processed first, so
+``drop`` after a POST is exactly the ambiguous case a client must not blindly repeat.
 
 A fault answers with its scenario's ``status`` on every path of the provider, known or not
 (``fitted``): an SDK that calls a path the provider lacks meets the same fault as one that
@@ -17,27 +19,63 @@ client never asked for. Faults that send no response (``NO_RESPONSE``) need neit
 
 from __future__ import annotations
 
-import ctypes
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from flask import Response
 
-STEP_S = 0.05
 #: Faults after which the client got no HTTP response at all (journaled with status null).
 NO_RESPONSE = frozenset({"hang", "drop", "reset"})
-#: Faults made on the connection itself: without the server's socket they cannot happen, and a
-#: fault that silently does not happen would grade clients wrongly, so the mock refuses them.
+#: Faults made on the connection itself: without the server's connection they cannot happen,
+#: and a fault that silently does not happen would grade clients wrongly, so the mock refuses.
 NEEDS_SOCKET = frozenset({"hang", "drop", "reset", "truncated_body"})
-FaultFn = Callable[["FaultContext"], Response]
+#: Set in the environ by a server that performs plans itself (the default, asynchronous one).
+PLAN_SLOT = "faultproof.plan"
+
+
+@dataclass(frozen=True, slots=True)
+class WaitGone:
+    """Send nothing until the client leaves or ``max_s`` passes."""
+
+    max_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """Send the status line and headers (with the Content-Length the body announces)."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send body bytes."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Wait ``seconds``; a client that leaves meanwhile ends the plan (the connection closes)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """End the connection now: ``fin`` an orderly close, ``rst`` a TCP reset."""
+
+    mode: Literal["fin", "rst"] = "fin"
+
+
+Action = WaitGone | Head | Send | Pause | Close
+#: A fault as the wire sees it. Without a ``Close`` it is a complete answer.
+Plan = tuple[Action, ...]
+FaultFn = Callable[["FaultContext"], Plan]
 FAULTS: dict[str, FaultFn] = {}
-
-
-class FaultNeedsSocket(RuntimeError):
-    """A fault that must touch the connection ran without one (for example in a test client)."""
 
 
 @dataclass(slots=True)
@@ -45,23 +83,33 @@ class FaultContext:
     """What a fault works with.
 
     Attributes:
-        environ: The WSGI environ (its server socket, when the server exposes one).
-        answer: The response the mock would have sent.
+        answer: The response the mock would have sent (``fitted`` to the fault's status).
         params: The scenario's parameters, resolved.
         max_s: Upper bound on any wait.
     """
 
-    environ: dict[str, Any]
     answer: Response
     params: dict[str, Any]
     max_s: float
 
-    @property
-    def sock(self) -> socket.socket | None:
-        return server_socket(self.environ)
-
     def body(self) -> bytes:
         return self.answer.get_data()
+
+    def head(self, length: int, status: int | None = None, kind: str | None = None) -> Head:
+        """The answer's head, announcing ``length`` body bytes."""
+        headers = [
+            (name, value)
+            for name, value in self.answer.headers.items()
+            if name.lower() not in ("content-length", "transfer-encoding")
+            and not (kind and name.lower() == "content-type")
+        ]
+        if kind:
+            headers.append(("Content-Type", kind))
+        headers.append(("Content-Length", str(length)))
+        return Head(status or self.answer.status_code, tuple(headers))
+
+    def wait_s(self, seconds: float) -> float:
+        return max(0.0, min(seconds, self.max_s))
 
 
 def server_socket(environ: dict[str, Any]) -> socket.socket | None:
@@ -72,12 +120,12 @@ def server_socket(environ: dict[str, Any]) -> socket.socket | None:
 
 def refusal(name: str, environ: dict[str, Any]) -> str | None:
     """Why ``name`` cannot be made on this connection, or ``None`` when it can."""
-    if name not in NEEDS_SOCKET or server_socket(environ) is not None:
+    if name not in NEEDS_SOCKET or PLAN_SLOT in environ or server_socket(environ) is not None:
         return None
     server = environ.get("SERVER_SOFTWARE") or "this server"
     return (
         f"fault.{name} acts on the connection, which {server} does not expose: serve with "
-        "gunicorn (faultproof serve's default server) for this fault"
+        "faultproof serve's default server (or gunicorn) for this fault"
     )
 
 
@@ -93,45 +141,6 @@ def fault(name: str) -> Callable[[FaultFn], FaultFn]:
     return register
 
 
-def client_left(sock: socket.socket | None) -> bool:
-    """True when the peer closed its side (a zero-byte peek), without consuming data."""
-    if sock is None:
-        return False
-    try:
-        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-
-
-def wait(ctx: FaultContext, seconds: float) -> bool:
-    """Sleep up to ``seconds`` (bounded by ``max_s``); False as soon as the client leaves."""
-    deadline = time.monotonic() + min(seconds, ctx.max_s)
-    while (left := deadline - time.monotonic()) > 0:
-        if client_left(ctx.sock):
-            return False
-        time.sleep(min(STEP_S, left))
-    return True
-
-
-def close(sock: socket.socket | None, mode: str = "fin") -> None:
-    """End the connection now: ``fin`` an orderly close, ``rst`` a TCP reset."""
-    if sock is None:
-        raise FaultNeedsSocket(
-            "this fault needs a real server socket (serve the app, not a test client)"
-        )
-    try:
-        if mode == "rst":
-            # Linux aborts a TCP connection on connect() to an AF_UNSPEC address: the peer gets RST.
-            address = ctypes.create_string_buffer(bytes(ctypes.c_ushort(socket.AF_UNSPEC)), 16)
-            ctypes.CDLL(None, use_errno=True).connect(sock.fileno(), address, 16)
-        else:
-            sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-
-
 #: The success body a fault sends where the provider's own answer is not a success.
 FALLBACK_BODY = b'{"ok": true}'
 
@@ -145,82 +154,61 @@ def fitted(answer: Response, status: int) -> Response:
     return Response(FALLBACK_BODY, status=status, content_type="application/json")
 
 
-def _empty() -> Response:
-    return Response(b"", status=200)
-
-
 @fault("hang")
-def hang(ctx: FaultContext) -> Response:
+def hang(ctx: FaultContext) -> Plan:
     """Accept the request and never answer, until the client leaves or ``max_s`` passes."""
-    wait(ctx, float(ctx.params.get("max_s", ctx.max_s)))
-    close(ctx.sock) if ctx.sock else None
-    return _empty()
+    return (WaitGone(ctx.wait_s(float(ctx.params.get("max_s", ctx.max_s)))), Close())
 
 
 @fault("drop")
-def drop(ctx: FaultContext) -> Response:
+def drop(ctx: FaultContext) -> Plan:
     """Close the connection with no response (``mode``: ``fin`` or ``rst``)."""
-    close(ctx.sock, str(ctx.params.get("mode", "fin")))
-    return _empty()
+    return (Close("rst" if ctx.params.get("mode") == "rst" else "fin"),)
 
 
 @fault("reset")
-def reset(ctx: FaultContext) -> Response:
+def reset(ctx: FaultContext) -> Plan:
     """Abort the connection with a TCP reset."""
-    close(ctx.sock, "rst")
-    return _empty()
-
-
-def _stream(ctx: FaultContext, chunks: Iterator[bytes], total: int) -> Response:
-    response = Response(chunks, status=ctx.answer.status_code, direct_passthrough=True)
-    response.headers["Content-Type"] = ctx.answer.headers.get("Content-Type", "application/json")
-    response.headers["Content-Length"] = str(total)
-    return response
+    return (Close("rst"),)
 
 
 @fault("truncated_body")
-def truncated_body(ctx: FaultContext) -> Response:
+def truncated_body(ctx: FaultContext) -> Plan:
     """Announce the full Content-Length, send ``fraction`` of the body, then close."""
     body = ctx.body()
     cut = int(len(body) * float(ctx.params.get("fraction", 0.5)))
     cut = min(max(cut, 1), len(body) - 1) if len(body) > 1 else 0
-
-    def chunks() -> Iterator[bytes]:
-        yield body[:cut]
-        if ctx.sock is not None:
-            close(ctx.sock)
-
-    return _stream(ctx, chunks(), len(body))
+    return (ctx.head(len(body)), Send(body[:cut]), Close())
 
 
 @fault("slow_drip")
-def slow_drip(ctx: FaultContext) -> Response:
+def slow_drip(ctx: FaultContext) -> Plan:
     """Send the real body ``chunk_bytes`` at a time, one chunk per ``interval_s``."""
     body = ctx.body()
     size = max(1, int(ctx.params.get("chunk_bytes", 1)))
-    interval = float(ctx.params.get("interval_s", 1.0))
-
-    def chunks() -> Iterator[bytes]:
-        for start in range(0, len(body), size):
-            if start and not wait(ctx, interval):
-                return
-            yield body[start : start + size]
-
-    return _stream(ctx, chunks(), len(body))
+    pause = Pause(ctx.wait_s(float(ctx.params.get("interval_s", 1.0))))
+    plan: list[Action] = [ctx.head(len(body))]
+    for start in range(0, len(body), size):
+        plan += [pause, Send(body[start : start + size])] if start else [Send(body[:size])]
+    return tuple(plan)
 
 
 @fault("delay")
-def delay(ctx: FaultContext) -> Response:
+def delay(ctx: FaultContext) -> Plan:
     """The normal answer, after ``delay_s``."""
-    wait(ctx, float(ctx.params.get("delay_s", 1.0)))
-    return ctx.answer
+    body = ctx.body()
+    return (
+        Pause(ctx.wait_s(float(ctx.params.get("delay_s", 1.0)))),
+        ctx.head(len(body)),
+        Send(body),
+    )
 
 
 @fault("malformed_json")
-def malformed_json(ctx: FaultContext) -> Response:
+def malformed_json(ctx: FaultContext) -> Plan:
     """A body labelled JSON that never parses: an object opened and never closed."""
     body = b'{"data": ' + ctx.body()[: max(1, len(ctx.body()) // 2)]
-    return Response(body, status=ctx.answer.status_code, content_type="application/json")
+    return (ctx.head(len(body), kind="application/json"), Send(body))
 
 
 HTML_502 = b"""<html>
@@ -234,6 +222,6 @@ HTML_502 = b"""<html>
 
 
 @fault("html_502")
-def html_502(ctx: FaultContext) -> Response:
+def html_502(ctx: FaultContext) -> Plan:
     """A reverse proxy's own error page instead of the provider's envelope."""
-    return Response(HTML_502, status=502, content_type="text/html")
+    return (ctx.head(len(HTML_502), 502, "text/html"), Send(HTML_502))

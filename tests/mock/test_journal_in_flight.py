@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import pytest
 
 from faultproof.mocks.app import create_app
 from faultproof.mocks.config import MockConfig
@@ -41,8 +42,14 @@ def _hold(port: int, session: str, prefer: str) -> socket.socket:
     return sock
 
 
-def test_a_held_hang_is_in_flight_then_completed_with_the_same_seq(live_server):
-    control = httpx.Client(base_url=live_server.url + "/__faultproof", timeout=10)
+@pytest.fixture
+def control(live_server) -> Iterator[httpx.Client]:
+    """The control plane of the live server, closed after the test."""
+    with httpx.Client(base_url=live_server.url + "/__faultproof", timeout=10) as client:
+        yield client
+
+
+def test_a_held_hang_is_in_flight_then_completed_with_the_same_seq(live_server, control):
     session = control.post("/sessions").json()["id"]
     assert httpx.get(f"{live_server.url}/s/{session}{PATH}", headers=KEY).status_code == 200
 
@@ -65,8 +72,7 @@ def test_a_held_hang_is_in_flight_then_completed_with_the_same_seq(live_server):
     assert done["responded_at"] >= done["received_at"] == hang["received_at"]
 
 
-def test_a_delay_is_in_flight_while_the_client_waits(live_server):
-    control = httpx.Client(base_url=live_server.url + "/__faultproof", timeout=10)
+def test_a_delay_is_in_flight_while_the_client_waits(live_server, control):
     session = control.post("/sessions").json()["id"]
 
     def journal() -> dict[str, Any]:
@@ -139,8 +145,8 @@ def test_a_session_deleted_during_a_request_is_not_brought_back(make_app, monkey
 
 
 def test_begin_is_only_for_requests_that_may_take_time():
-    """Canned answers stay one write (fast path and Flask path): they are complete before their
-    first byte leaves; a view or a fault is begun first."""
+    """Canned answers stay one write: they are complete before their first byte leaves; a
+    view or a fault is begun first."""
     calls: list[str] = []
     store = MemoryStore()
     for name in ("begin", "finish", "append"):
@@ -151,13 +157,12 @@ def test_begin_is_only_for_requests_that_may_take_time():
             return _method(*args, **kwargs)
 
         setattr(store, name, spy)
-    for fast in (True, False):
-        app = create_app(MockConfig(providers=("alana",), store=store, fast_path=fast))
-        client = app.test_client()
-        calls.clear()
-        client.get(PATH, headers={**KEY, "Prefer": "code=429"})
-        assert calls == ["append"], fast
-        calls.clear()
-        client.get(PATH, headers=KEY)
-        client.get(PATH, headers={**KEY, "Prefer": "scenario=fault.delay, delay_s=0"})
-        assert calls == ["begin", "finish", "begin", "finish"], fast
+    app = create_app(MockConfig(providers=("alana",), store=store))
+    client = app.test_client()
+    calls.clear()
+    client.get(PATH, headers={**KEY, "Prefer": "code=429"})
+    assert calls == ["append"]
+    calls.clear()
+    client.get(PATH, headers=KEY)
+    client.get(PATH, headers={**KEY, "Prefer": "scenario=fault.delay, delay_s=0"})
+    assert calls == ["begin", "finish", "begin", "finish"]
