@@ -82,7 +82,7 @@ def internal_error(error: Exception) -> Response:
 
 @dataclass(frozen=True, slots=True)
 class Wire:
-    """A rendered answer as it leaves the app: what the fast path caches and resends.
+    """A rendered answer as it leaves the mock: what ``canned.py`` caches and resends.
 
     Attributes:
         status: Status code.
@@ -103,9 +103,13 @@ class Wire:
 _GET = EnvironBuilder(path="/").get_environ()
 
 
-def wire(answer: ScenarioAnswer, now: float) -> Wire:
-    """``render`` finalised as werkzeug finalises it for a GET, for resending as is."""
-    response = render(answer, now=now)
+def finalised(response: Response) -> Wire:
+    """``response`` finalised as werkzeug finalises it for a GET, for resending as is."""
     body, status_line, headers = response.get_wsgi_response(_GET)
     by_name = {name.lower(): value for name, value in reversed(headers)}
     return Wire(response.status_code, status_line, list(headers), b"".join(body), by_name)
+
+
+def wire(answer: ScenarioAnswer, now: float) -> Wire:
+    """``render`` finalised for the wire: what ``canned.py`` sends and caches."""
+    return finalised(render(answer, now=now))

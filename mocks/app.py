@@ -1,7 +1,7 @@
 """The app factory: provider surfaces, triggers, faults and the one error path.
 
-Request flow: ``_begin`` finds the provider (first path segment) and any trigger; a trigger
-for an error raises ``ScenarioAnswer`` at once, a fault or a stream error is remembered. The
+Request flow: the front has found the provider (first path segment), the session and any
+fault or stream error to apply (``canned.Onward``); ``_begin`` remembers them. The
 provider's view runs (its own rules may raise ``ScenarioAnswer`` too). ``_finish`` lets the
 provider decorate every response, then applies the remembered fault to the answer. Every
 scenario, whatever raised it, is rendered by ``_answer``; an exception nobody planned becomes a
@@ -10,12 +10,13 @@ loud, marked 500 that no client could take for a provider error.
 The journal: a request that reaches a view or carries a fault may take long (a hang lasts until
 the client leaves), so ``_arrive`` journals it in flight before anything runs and ``_record``
 completes that entry in place; a reader (the runner, as soon as its client exits) never misses
-it. A canned answer returned by ``_begin`` is written once, by ``_record``: it is complete
-before its first byte leaves, so no reader that saw the answer can miss its entry.
+it. A canned answer is written once, complete, by ``canned.py``: it is complete before its first
+byte leaves, so no reader that saw the answer can miss its entry.
 
-A request that only asks for a catalogue scenario never reaches Flask: ``fast_path.py`` answers
-it as ``_begin``, ``_finish`` and ``_record`` would, so a change to them must keep it in step
-(``tests/mock/test_fast_path.py`` compares both paths answer for answer).
+Canned answers (a catalogue scenario asked for by a trigger or a plan step, and the mock's own
+refusals of a bad trigger or an unknown session) never reach Flask: ``canned.py`` is the one
+place they are decided, rendered and journaled, called by the WSGI front (``front.py``) that
+wraps this app. ``_begin`` reads what it decided for the rest (``canned.Onward``).
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ from werkzeug.exceptions import HTTPException
 
 from faultproof.contracts import PROVIDERS
 
-from . import answers, control, faults, journal, plans, sessions
+from . import answers, control, faults, journal
+from .canned import Canned, Onward
 from .config import MockConfig
-from .fast_path import FastPath
+from .front import ONWARD_KEY, Front
 from .serving import sync_wire
 from .surface import ResponseContext, Surface
-from .triggers import TriggerError, find_trigger
 
 log = logging.getLogger("faultproof.mock")
 
@@ -67,13 +68,11 @@ def create_app(config: MockConfig | None = None) -> Flask:
             f"openapi_{provider_id}",
             lambda provider_id=provider_id: control.provider_openapi(provider_id),
         )
-    inner = FastPath(app.wsgi_app, cfg, surfaces) if cfg.fast_path else app.wsgi_app
-    app.wsgi_app = sessions.SessionPrefix(inner)  # type: ignore[method-assign]
+    app.wsgi_app = Front(app.wsgi_app, Canned(cfg, surfaces))  # type: ignore[method-assign]
     app.before_request(_begin)
     app.after_request(_finish)
     app.teardown_request(_unfinished)
     app.register_error_handler(answers.ScenarioAnswer, _answer)
-    app.register_error_handler(TriggerError, _bad_trigger)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     return app
@@ -89,58 +88,24 @@ def _surface() -> Surface | None:
     return surfaces.get(getattr(g, "provider_id", ""))
 
 
-def _begin() -> Response | None:
-    cfg = _cfg()
-    first = request.path.split("/", 2)[1] if request.path.count("/") >= 1 else ""
-    if first not in cfg.providers:
-        return None
-    g.received_at = cfg.clock()
-    session_id = sessions.requested_session(request.environ, request.headers)
-    info = cfg.store.session(session_id, g.received_at, cfg.session_ttl_s)
-    if info is None:
-        return control.mock_error(
-            f"unknown or expired session {session_id!r}: "
-            "create one with POST /__faultproof/sessions "
-            f"(sessions idle for {cfg.session_ttl_s:.0f} s expire)",
-            404,
-            None,
-            "unknown-session",
-        )
-    g.session_id, g.provider_id = session_id, first
-    trigger = find_trigger(cfg.catalogue, first, request.headers, request.args)
-    if (
-        trigger is None
-        and info.plan
-        and plans.matches(info.plan, request.method, first, _below(first))
-    ):
-        trigger = plans.step(info.plan, cfg.store.take_step(session_id), cfg.catalogue)
-        if trigger is not None and trigger.scenario.provider not in (None, first):
-            return control.mock_error(
-                f"the session's plan answers with {trigger.scenario.id}, but this request went to "
-                f"/{first}/: plan scenarios of this provider, or match a provider",
-                409,
-                None,
-                "plan-mismatch",
-            )
-    if trigger is None:
-        _arrive(first, None)
-        return None
-    scenario = trigger.scenario
-    if scenario.kind == "webhook":
-        raise TriggerError(
-            f"{scenario.id} is a webhook delivery: ask for it with "
-            "POST /__faultproof/sessions/<id>/webhooks",
-            [s.id for s in cfg.catalogue.scenarios(first) if s.kind != "webhook"],
-        )
-    if scenario.kind == "fault":
+def _begin() -> None:
+    """Remember what the front decided for a provider request it did not answer itself."""
+    onward = request.environ.get(ONWARD_KEY)
+    if not isinstance(onward, Onward):
+        if request.path.split("/", 2)[1] in _cfg().providers:
+            raise RuntimeError("a provider request reached the app without the canned front")
+        return
+    g.received_at, g.session_id, g.provider_id = (
+        onward.received_at,
+        onward.session_id,
+        onward.provider,
+    )
+    trigger = onward.trigger
+    if trigger is not None and trigger.scenario.kind == "fault":
         g.fault = trigger
-    elif scenario.kind == "stream_error":
-        g.stream_error = answers.ScenarioAnswer(scenario, trigger.params)
-    else:
-        # Returned, not raised: skips Flask's exception handling (about 5% of a canned answer).
-        return _answer(answers.ScenarioAnswer(scenario, trigger.params))
-    _arrive(first, scenario.id)
-    return None
+    elif trigger is not None:
+        g.stream_error = answers.ScenarioAnswer(trigger.scenario, trigger.params)
+    _arrive(onward.provider, trigger.scenario.id if trigger is not None else None)
 
 
 def _arrive(provider_id: str, scenario: str | None) -> None:
@@ -256,10 +221,6 @@ def _unfinished(error: BaseException | None) -> None:
 
 def _answer(answer: answers.ScenarioAnswer) -> Response:
     return answers.render(answer, now=_cfg().clock())
-
-
-def _bad_trigger(error: TriggerError) -> Response:
-    return control.mock_error(str(error), 400, error.valid, "bad-trigger")
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -29,9 +29,6 @@ class MockConfig:
         session_ttl_s: Idle time after which a session is forgotten.
         control_token: Token the control plane asks of callers that are not on loopback;
             without one, only loopback callers may use it.
-        fast_path: Answer plainly triggered catalogue scenarios without Flask (``fast_path.py``:
-            same bytes, same journal); ``False`` sends every request through Flask, the
-            reference the equivalence tests compare the fast path with.
     """
 
     providers: tuple[str, ...] = PROVIDERS
@@ -43,7 +40,6 @@ class MockConfig:
     journal_limit: int = 10_000
     session_ttl_s: float = 3600.0
     control_token: str | None = None
-    fast_path: bool = True
 
     def __post_init__(self) -> None:
         if self.journal_limit < 1:

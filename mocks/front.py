@@ -1,0 +1,66 @@
+"""The WSGI front of the mock: the session prefix, then canned answers, then the Flask app.
+
+Why a front layer: a canned answer (``canned.py``) needs no Flask at all, and sending it from
+here costs a fifth of what Flask's request context, routing and hooks cost. Every WSGI server
+and ``app.test_client()`` call ``app.wsgi_app``, which is this front, so there is one path
+for canned answers whatever serves the app.
+
+A request the canned path does not answer goes on to Flask with the decision in the environ
+(``ONWARD_KEY``), where ``app._begin`` picks it up instead of deciding again (a plan step is
+taken once). A front of another kind (an asyncio server) calls ``Canned.respond`` itself and,
+for an ``Onward``, puts it under ``ONWARD_KEY`` before calling this front: it is not decided
+twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from . import answers, journal, sessions
+from .canned import Answer, Ask, Canned
+
+log = logging.getLogger("faultproof.mock")
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: Where the app finds what the canned path decided for a request it did not answer.
+ONWARD_KEY = "faultproof.onward"
+
+
+class Front:
+    """WSGI middleware wrapping the Flask app's own ``wsgi_app``."""
+
+    def __init__(self, app: WSGIApp, canned: Canned) -> None:
+        self.app = app
+        self.canned = canned
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        session, rest = sessions.split_prefix(environ.get("PATH_INFO", ""))
+        if session is not None:
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"/s/{session}"
+            environ["PATH_INFO"] = rest
+        if ONWARD_KEY in environ:  # decided already by the server in front of this one
+            return self.app(environ, start_response)
+        request = Request(environ)
+        ask = Ask(
+            request.method,
+            request.path,
+            session,
+            journal.request_headers(environ),
+            dict(request.args.items()),
+            lambda: request.get_data(cache=True),
+        )
+        try:
+            decided = self.canned.respond(ask)
+        except Exception as error:  # what the app's _internal_error does outside Flask
+            log.exception("faultproof internal error on %s %s", request.method, request.path)
+            return answers.internal_error(error)(environ, start_response)
+        if isinstance(decided, Answer):
+            start_response(decided.status_line, decided.headers)
+            return [decided.body]
+        environ[ONWARD_KEY] = decided
+        return self.app(environ, start_response)
