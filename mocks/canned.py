@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from faultproof.contracts import Scenario, template
@@ -71,7 +72,7 @@ class Ask:
 
     def header(self, name: str) -> str | None:
         """Case-insensitive lookup, as werkzeug's ``EnvironHeaders.get``."""
-        return self.headers.get(name.replace("_", "-").title())
+        return self.headers.get(_werkzeug_name(name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +319,12 @@ class Canned:
                 self._renders.clear()
             self._renders[key] = found
         return found
+
+
+@lru_cache(maxsize=256)
+def _werkzeug_name(name: str) -> str:
+    """The name werkzeug gives a header (``X-Api-Key`` for ``X-API-Key``): a few names, often."""
+    return name.replace("_", "-").title()
 
 
 def _sent(ask: Ask, wire: answers.Wire) -> bytes:
