@@ -298,11 +298,14 @@ def markdown(results: dict[str, dict[str, Any]], command: str, options: argparse
     lines += ["", "Load average (1, 5, 15 min) before -> after each server:", ""]
     for n in names:
         waited = results[n].get("settle")
-        note = (
-            f" (waited {waited['waited_s']} s for the 1-min load to fall under {options.settle:g})"
-            if waited
-            else ""
-        )
+        note = ""
+        if waited:
+            reached = float(waited["load"].split()[0]) < options.settle
+            note = (
+                f" (waited {waited['waited_s']} s: the 1-min load "
+                + ("fell" if reached else "did not fall")
+                + f" under {options.settle:g})"
+            )
         lines.append(f"- {n}: {results[n]['load_before']} -> {results[n]['load_after']}{note}")
     lines += ["", "Goals (faultproof with its journal on):", ""]
     for name in ours:
