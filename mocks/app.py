@@ -68,7 +68,8 @@ def create_app(config: MockConfig | None = None) -> Flask:
             f"openapi_{provider_id}",
             lambda provider_id=provider_id: control.provider_openapi(provider_id),
         )
-    app.wsgi_app = Front(app.wsgi_app, Canned(cfg, surfaces))  # type: ignore[method-assign]
+    front = Front(app.wsgi_app, Canned(cfg, surfaces), lambda: app.testing)
+    app.wsgi_app = front  # type: ignore[method-assign]
     app.before_request(_begin)
     app.after_request(_finish)
     app.teardown_request(_unfinished)

@@ -63,8 +63,8 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class ResponseContext:
-    """What a provider's every-response headers may depend on: explicit, because the fast path
-    (``fast_path.py``) adds them without Flask's request context.
+    """What a provider's every-response headers may depend on: explicit, because canned answers
+    (``canned.py``) get them without Flask's request context.
 
     Attributes:
         config: The mock's settings.
@@ -100,7 +100,7 @@ class Surface:
         generic_error_type: Content-Type of that body.
         not_found: Scenario name for a path outside the surface.
         every_response: Headers every response of the provider carries unless it set them
-            itself (Alana's X-RateLimit-*); Flask-free, so the fast path can add them too.
+            itself (Alana's X-RateLimit-*); Flask-free, so canned answers get them too.
         redact_path: Hides secrets inside paths before they reach the journal.
     """
 

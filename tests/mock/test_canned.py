@@ -250,3 +250,10 @@ def test_a_failure_outside_flask_is_a_marked_500(clock):
     assert response.status_code == 500
     assert response.headers["X-Faultproof-Error"] == "internal"
     assert b"ConnectionError: store unreachable" in response.data
+
+
+def test_under_test_a_failure_outside_flask_is_raised(clock):
+    app = create_app(MockConfig(clock=clock, store=FailingStore()))
+    app.testing = True
+    with pytest.raises(ConnectionError, match="store unreachable"):
+        app.test_client().get(PRODUCT, headers={"Prefer": "code=429"})
