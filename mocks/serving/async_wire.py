@@ -1,0 +1,81 @@
+"""A fault's plan performed on the event loop of the default server (``faults.py`` says why
+plans): waits are ``asyncio`` waits on the client's ``http.disconnect``, so a hang or a slow
+drip holds no thread, only its connection.
+
+The head and body go through ASGI ``send`` (uvicorn writes the head, and with the full
+Content-Length announced it sends the body as given); closes act on the transport the
+protocol puts in the scope (``protocol.py``): ``close()`` for FIN, ``SO_LINGER 0`` then
+``abort()`` for RST. After a close the executor waits (bounded) for uvicorn to see the
+connection lost, so it does not log the deliberate cut as an app that never answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ..faults import Close, Head, Pause, Plan, Send, WaitGone
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send_ = Callable[[dict[str, Any]], Awaitable[None]]
+#: How long a closed connection may take to be reported lost.
+LOST_S = 2.0
+
+
+async def _until_gone(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def close(transport: asyncio.Transport, mode: str) -> None:
+    """FIN: an orderly close; RST: linger 0 and abort (the kernel sends a reset)."""
+    if mode == "rst":
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
+
+
+async def perform(plan: Plan, transport: asyncio.Transport, receive: Receive, send: Send_) -> None:
+    """Run ``plan`` on this connection; returns when it has ended (the client got it all,
+    left, or the connection was closed)."""
+    gone = asyncio.ensure_future(_until_gone(receive))
+    headed = False
+    try:
+        for action in plan:
+            if isinstance(action, WaitGone):
+                await asyncio.wait({gone}, timeout=action.max_s)
+            elif isinstance(action, Pause):
+                await asyncio.wait({gone}, timeout=action.seconds)
+                if gone.done():
+                    close(transport, "fin")
+                    return
+            elif isinstance(action, Head):
+                headed = True
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": action.status,
+                        "headers": [
+                            (name.lower().encode("latin-1"), value.encode("latin-1"))
+                            for name, value in action.headers
+                        ],
+                    }
+                )
+            elif isinstance(action, Send):
+                await send({"type": "http.response.body", "body": action.data, "more_body": True})
+            elif isinstance(action, Close):
+                close(transport, action.mode)
+                await asyncio.wait({gone}, timeout=LOST_S)
+                return
+        if headed:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        gone.cancel()

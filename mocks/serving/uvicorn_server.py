@@ -1,0 +1,114 @@
+"""``faultproof serve``'s default server: uvicorn with httptools and uvloop, one event loop per
+worker (``asgi.py`` for what runs on the loop and what in threads).
+
+Why uvicorn: measured on this machine (``../shared/notes/serving.md``,
+``bench/results/serving_trials.md``), its httptools protocol answers a canned error several
+times faster than gunicorn's threaded worker, and its protocol class is a documented extension
+point, so the app gets the transport and makes every fault on the wire: FIN, RST, a truncated
+body, a hang or a slow drip that hold a connection but no thread.
+
+Several workers are separate processes (uvicorn's supervisor, spawn): each rebuilds the mock
+from the options the command line validated, passed in ``FAULTPROOF_SERVE_OPTIONS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import sys
+from collections.abc import Generator
+from typing import Any
+
+import uvicorn
+
+from ..app import create_app
+from ..config import MockConfig
+from .asgi import MockASGI
+from .options import mock_config
+from .protocol import FaultproofProtocol
+
+OPTIONS_ENV = "FAULTPROOF_SERVE_OPTIONS"
+THREADS_ENV = "FAULTPROOF_SERVE_THREADS"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, ending with exit status 0 after SIGINT or SIGTERM.
+
+    uvicorn re-raises the signal it caught once it has shut down, so the process dies of it
+    (status -15, or click's "Aborted." and 130): a clean, asked-for stop is a success here,
+    as it was under gunicorn.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
+
+
+def settings(access_log: bool) -> dict[str, Any]:
+    """uvicorn settings shared by one worker and several."""
+    return {
+        "http": FaultproofProtocol,
+        "loop": "uvloop",
+        "lifespan": "off",
+        "interface": "asgi3",
+        "access_log": access_log,
+        "server_header": False,
+        # No proxy in front: X-Forwarded-For must not rewrite the peer the control plane checks.
+        "proxy_headers": False,
+        "log_level": "info",
+        # A hang in flight at shutdown is cut after this grace period, as gunicorn's was.
+        "timeout_graceful_shutdown": 2,
+        "timeout_keep_alive": 5,
+        "backlog": 4096,
+    }
+
+
+def serve(
+    config: MockConfig,
+    options: dict[str, Any],
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    access_log: bool,
+) -> None:
+    """Run until SIGINT or SIGTERM; ``threads`` per worker run the Flask part of the mock."""
+    if workers == 1:
+        app = MockASGI(create_app(config), threads)
+        server = _Server(uvicorn.Config(app, host=host, port=port, **settings(access_log)))
+        server.run()
+        sys.exit(0 if server.started else 1)
+    os.environ[OPTIONS_ENV] = json.dumps(options)
+    os.environ[THREADS_ENV] = str(threads)
+    uvicorn.run(
+        f"{__name__}:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        **settings(access_log),
+    )
+    sys.exit(0)
+
+
+#: Linux's prctl option that signals a process when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def _end_with_supervisor() -> None:
+    """A worker ends when its supervisor dies, even of SIGKILL (a CI job's timeout), instead of
+    holding the port and the journal of a mock nobody can stop any more."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def worker_app() -> MockASGI:
+    """The mock of one worker process (uvicorn calls this factory in each)."""
+    _end_with_supervisor()
+    config = mock_config(**json.loads(os.environ[OPTIONS_ENV]))
+    return MockASGI(create_app(config), int(os.environ[THREADS_ENV]))
