@@ -20,7 +20,7 @@ two wrk processes are the load balancer (nginx would take CPU from the same 2 co
 hop the single-process baseline does not have). Requests/s is the sum of both; p50 and p99
 are the worse of the two. After the run, the journal of the default session is read through
 every port: on a shared store every port must report the same total (kept + dropped), at least
-the requests wrk counted.
+the requests wrk counted. Redis is flushed before each configuration.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -56,8 +57,6 @@ from compare import (
 
 def start_redis(folder: str) -> tuple[subprocess.Popen[bytes], str]:
     """A throwaway redis-server on a free loopback port, answering PING within 10 s."""
-    import redis
-
     binary = shutil.which("redis-server")
     if binary is None:
         sys.exit("redis-server is not installed (apt-get install redis-server)")
@@ -163,6 +162,7 @@ def main() -> None:
                     ("--workers 2, SQLite", [("--workers", "2", "--state", "sqlite://")])
                 )
             for name, replicas in configs:
+                redis.Redis.from_url(redis_url).flushall()  # each configuration starts empty
                 results[name] = measure(name, replicas, options)
         finally:
             peers.stop(redis_proc)
