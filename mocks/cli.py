@@ -102,20 +102,20 @@ def schema(provider: str) -> None:
 )
 @click.option(
     "--server",
-    type=click.Choice(["gunicorn", "granian"]),
-    default="gunicorn",
+    type=click.Choice(["uvicorn", "gunicorn", "granian"]),
+    default="uvicorn",
     show_default=True,
-    help="gunicorn makes every transport fault; granian (pip install 'faultproof[granian]') "
-    "serves answers about 3x faster but refuses the faults that act on the connection "
-    "(hang, drop, reset, truncated body) with a marked 501.",
+    help="uvicorn (the default) makes every transport fault, and hangs and slow drips hold no "
+    "thread. gunicorn: the previous default, every fault, a thread per request in flight. "
+    "granian (pip install 'faultproof[granian]'): refuses the faults that act on the "
+    "connection (hang, drop, reset, truncated body) with a marked 501.",
 )
 @click.option(
     "--threads",
     type=click.IntRange(1, 4096),
-    help="Threads per worker that run the mock. gunicorn (default 256): the number of requests, "
-    "hangs included, served at once; idle ones cost nothing. granian (default 4): its own "
-    "threads hold the connections, so few are fastest, but a delay or a slow drip holds one "
-    "for its whole length.",
+    help="Threads per worker that run the Flask part of the mock. uvicorn (default 16): "
+    "provider views and the control plane; canned answers and faults run on the event loop. "
+    "gunicorn (default 256): requests served at once, hangs included. granian (default 4).",
 )
 @click.option(
     "--set",
@@ -200,9 +200,20 @@ def serve(
     if server == "granian":
         _serve_granian(config, options, host, port, workers, threads or 4, access_log)
         return
-    from .serving.gunicorn_server import serve as run
+    if server == "gunicorn":
+        from .serving.gunicorn_server import serve as run
 
-    run(config, host, port, workers, threads or 256, access_log)
+        run(config, host, port, workers, threads or 256, access_log)
+        return
+    try:
+        from .serving.uvicorn_server import serve as serve_uvicorn
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the default server needs {exc.name}, which is not installed: "
+            "pip install 'uvicorn>=0.30' httptools uvloop (or reinstall faultproof)"
+        ) from None
+    shared = for_workers(options, config)
+    serve_uvicorn(config, shared, host, port, workers, threads or 16, access_log)
 
 
 def _serve_granian(

@@ -56,8 +56,8 @@ class LiveServer:
 
 
 @contextmanager
-def served(config: MockConfig) -> Iterator[LiveServer]:
-    """A mock on a real loopback socket (werkzeug's threaded server), for faults."""
+def served_werkzeug(config: MockConfig) -> Iterator[LiveServer]:
+    """A mock on a real loopback socket (werkzeug's threaded server, the in-process runner's)."""
     server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -68,17 +68,48 @@ def served(config: MockConfig) -> Iterator[LiveServer]:
         thread.join(timeout=5)
 
 
-@pytest.fixture
-def live_server() -> Iterator[LiveServer]:
-    """The Alana mock on a real socket."""
-    with served(MockConfig(providers=("alana",), hang_max_s=5.0)) as server:
+@contextmanager
+def served_uvicorn(config: MockConfig) -> Iterator[LiveServer]:
+    """A mock on `faultproof serve`'s default server (uvicorn, its own loop in a thread)."""
+    import uvicorn
+
+    from faultproof.mocks.serving.asgi import MockASGI
+    from faultproof.mocks.serving.uvicorn_server import settings
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    app = MockASGI(create_app(config), threads=8)
+    server = uvicorn.Server(uvicorn.Config(app, **{**settings(False), "log_level": "warning"}))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", port)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+SERVERS = {"werkzeug": served_werkzeug, "uvicorn": served_uvicorn}
+served = served_werkzeug
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def live_server(request) -> Iterator[LiveServer]:
+    """The Alana mock on a real socket, on each server that makes faults."""
+    with SERVERS[request.param](MockConfig(providers=("alana",), hang_max_s=5.0)) as server:
         yield server
 
 
-@pytest.fixture(scope="module")
-def live_all() -> Iterator[LiveServer]:
-    """Every provider on one real socket, shared by a module's tests."""
-    with served(MockConfig(hang_max_s=5.0)) as server:
+@pytest.fixture(scope="module", params=sorted(SERVERS))
+def live_all(request) -> Iterator[LiveServer]:
+    """Every provider on one real socket, shared by a module's tests, on each server."""
+    with SERVERS[request.param](MockConfig(hang_max_s=5.0)) as server:
         yield server
 
 
