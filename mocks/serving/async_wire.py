@@ -6,7 +6,8 @@ The head and body go through ASGI ``send`` (uvicorn writes the head, and with th
 Content-Length announced it sends the body as given); closes act on the transport the
 protocol puts in the scope (``protocol.py``): ``close()`` for FIN, ``SO_LINGER 0`` then
 ``abort()`` for RST. After a close the executor waits (bounded) for uvicorn to see the
-connection lost, so it does not log the deliberate cut as an app that never answered.
+connection lost, so it does not log the deliberate cut as an app that never answered. A plan
+still running when the server stops (after its 2 s grace) is cut the same way.
 """
 
 from __future__ import annotations
@@ -77,5 +78,12 @@ async def perform(plan: Plan, transport: asyncio.Transport, receive: Receive, se
                 return
         if headed:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except asyncio.CancelledError:
+        # The server is stopping and its grace period is over. Cut the connection and end once
+        # uvicorn has seen it lost: a cancelled app task would otherwise get uvicorn's own 500,
+        # an answer standing in for a hang, and a traceback in the log.
+        close(transport, "fin")
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait({gone}, timeout=LOST_S)
     finally:
         gone.cancel()
