@@ -101,21 +101,13 @@ def schema(provider: str) -> None:
     help="Worker processes; more than one needs a shared state store.",
 )
 @click.option(
-    "--server",
-    type=click.Choice(["uvicorn", "gunicorn", "granian"]),
-    default="uvicorn",
-    show_default=True,
-    help="uvicorn (the default) makes every transport fault, and hangs and slow drips hold no "
-    "thread. gunicorn: the previous default, every fault, a thread per request in flight. "
-    "granian (pip install 'faultproof[granian]'): refuses the faults that act on the "
-    "connection (hang, drop, reset, truncated body) with a marked 501.",
-)
-@click.option(
     "--threads",
     type=click.IntRange(1, 4096),
-    help="Threads per worker that run the Flask part of the mock. uvicorn (default 16): "
-    "provider views and the control plane; canned answers and faults run on the event loop. "
-    "gunicorn (default 256): requests served at once, hangs included. granian (default 4).",
+    default=16,
+    show_default=True,
+    help="Threads per worker that run the Flask part of the mock: provider views and the "
+    "control plane. Canned answers and transport faults run on the event loop and hold no "
+    "thread, so hangs and slow drips never use these up.",
 )
 @click.option(
     "--set",
@@ -159,8 +151,7 @@ def serve(
     port: int,
     providers: str,
     workers: int,
-    server: str,
-    threads: int | None,
+    threads: int,
     overrides: tuple[str, ...],
     state_url: str,
     journal_limit: int,
@@ -193,47 +184,18 @@ def serve(
     }
     config = mock_config(**options)
     click.echo(
-        f"faultproof: serving {', '.join(chosen)} on http://{host}:{port} with {server} "
+        f"faultproof: serving {', '.join(chosen)} on http://{host}:{port} "
         f"(control plane: /__faultproof/health)",
         err=True,
     )
-    if server == "granian":
-        _serve_granian(config, options, host, port, workers, threads or 4, access_log)
-        return
-    if server == "gunicorn":
-        from .serving.gunicorn_server import serve as run
-
-        run(config, host, port, workers, threads or 256, access_log)
-        return
     try:
-        from .serving.uvicorn_server import serve as serve_uvicorn
+        from .serving.uvicorn_server import serve as run
     except ImportError as exc:
         raise click.ClickException(
-            f"the default server needs {exc.name}, which is not installed: "
+            f"faultproof serve needs {exc.name}, which is not installed: "
             "pip install 'uvicorn>=0.30' httptools uvloop (or reinstall faultproof)"
         ) from None
-    shared = for_workers(options, config)
-    serve_uvicorn(config, shared, host, port, workers, threads or 16, access_log)
-
-
-def _serve_granian(
-    config: Any,
-    options: dict[str, Any],
-    host: str,
-    port: int,
-    workers: int,
-    threads: int,
-    access_log: bool,
-) -> None:
-    try:
-        from .serving.granian_server import serve as run
-    except ImportError:
-        raise click.BadParameter(
-            "granian is not installed: pip install 'faultproof[granian]' (or use the default "
-            "--server gunicorn)",
-            param_hint="--server",
-        ) from None
-    run(for_workers(options, config), host, port, workers, threads, access_log)
+    run(config, for_workers(options, config), host, port, workers, threads, access_log)
 
 
 def _is_loopback(host: str) -> bool:

@@ -3,10 +3,11 @@
 Each takes the answer the mock would have given and returns a **plan**: the wire actions the
 client really gets, in order (wait until the client leaves, send a head, send bytes, pause,
 close with FIN or RST). A plan is data, so there is one definition of each fault and two small
-interpreters of it: ``serving/sync_wire.py`` on a blocking socket (gunicorn, werkzeug: the
-in-process runner and ``app.test_client()``) and ``serving/async_wire.py`` on the event loop of
-the default server, where a hang or a drip holds no thread. The request is processed first, so
-``drop`` after a POST is exactly the ambiguous case a client must not blindly repeat.
+interpreters of it: ``serving/sync_wire.py`` on a blocking socket (werkzeug: the in-process
+runner, and ``app.test_client()`` with no socket at all) and ``serving/async_wire.py`` on the
+event loop of ``faultproof serve``, where a hang or a drip holds no thread. The request is
+processed first, so ``drop`` after a POST is exactly the ambiguous case a client must not
+blindly repeat.
 
 A fault answers with its scenario's ``status`` on every path of the provider, known or not
 (``fitted``): an SDK that calls a path the provider lacks meets the same fault as one that
@@ -113,19 +114,24 @@ class FaultContext:
 
 
 def server_socket(environ: dict[str, Any]) -> socket.socket | None:
-    """The connection under a request, where the server exposes it (gunicorn, werkzeug)."""
-    found = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    """The connection under a request, where the server exposes it (werkzeug's)."""
+    found = environ.get("werkzeug.socket")
     return found if isinstance(found, socket.socket) else None
 
 
 def refusal(name: str, environ: dict[str, Any]) -> str | None:
-    """Why ``name`` cannot be made on this connection, or ``None`` when it can."""
+    """Why ``name`` cannot be made on this connection, or ``None`` when it can.
+
+    Still needed with one server: ``app.test_client()`` has no connection, and neither has any
+    WSGI server a user mounts ``create_app()`` on that does not expose its socket.
+    """
     if name not in NEEDS_SOCKET or PLAN_SLOT in environ or server_socket(environ) is not None:
         return None
     server = environ.get("SERVER_SOFTWARE") or "this server"
     return (
-        f"fault.{name} acts on the connection, which {server} does not expose: serve with "
-        "faultproof serve's default server (or gunicorn) for this fault"
+        f"fault.{name} acts on the connection, which {server} does not expose: use "
+        "faultproof serve (or the in-process runner of faultproof run and the pytest plugin) "
+        "for this fault"
     )
 
 

@@ -1,8 +1,9 @@
 """What ``faultproof serve``'s options mean: the MockConfig they describe, and its store.
 
 Why a module of its own: the command line validates the options once, and each worker process
-of a multi-worker server (uvicorn, granian) rebuilds the same MockConfig from them in its own
-interpreter. Both import this module; it imports neither, so there is no import circle.
+of ``faultproof serve --workers N`` (uvicorn spawns them) rebuilds the same MockConfig from them
+in its own interpreter. Both import this module; it imports neither, so there is no import
+circle.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""A fault's plan performed on a blocking socket: gunicorn, werkzeug (``faults.py`` says why
-plans). The server writes what the returned Response holds; this module does the rest on the
-socket itself: waits, closes, resets.
+"""A fault's plan performed on a blocking socket: werkzeug's, the in-process runner's
+(``faults.py`` says why plans). The server writes what the returned Response holds; this
+module does the rest on the socket itself: waits, closes, resets.
 
-Socket tricks follow ``notes/serving.md``: ``shutdown`` for an orderly close,
+Socket tricks measured on werkzeug: ``shutdown`` for an orderly close,
 ``connect(AF_UNSPEC)`` for a TCP reset (``SO_LINGER 0`` does nothing on werkzeug), and a 50 ms
 peek loop to notice a client that left. Without a socket (``app.test_client()``) waits are plain
 bounded sleeps; faults that need the connection are refused before a plan runs (``refusal``).

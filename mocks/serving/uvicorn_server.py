@@ -1,11 +1,14 @@
-"""``faultproof serve``'s default server: uvicorn with httptools and uvloop, one event loop per
-worker (``asgi.py`` for what runs on the loop and what in threads).
+"""``faultproof serve``'s server (its only one): uvicorn with httptools and uvloop, one event
+loop per worker (``asgi.py`` for what runs on the loop and what in threads).
 
 Why uvicorn: measured on this machine (``../shared/notes/serving.md``,
-``bench/results/serving_trials.md``), its httptools protocol answers a canned error several
-times faster than gunicorn's threaded worker, and its protocol class is a documented extension
-point, so the app gets the transport and makes every fault on the wire: FIN, RST, a truncated
-body, a hang or a slow drip that hold a connection but no thread.
+``bench/results/serving_trials.md``), its httptools protocol answers a canned error 3.4x
+faster than gunicorn's threaded worker (the previous server), and its protocol class is a
+documented extension point, so the app gets the transport and makes every fault on the wire:
+FIN, RST, a truncated body, a hang or a slow drip that hold a connection but no thread.
+gunicorn (a thread per request in flight) and granian (about as fast, but no access to the
+connection, so no hang, drop or truncated body) were not better at anything measured, and
+went: there is no server to choose.
 
 Several workers are separate processes (uvicorn's supervisor, spawn): each rebuilds the mock
 from the options the command line validated, passed in ``FAULTPROOF_SERVE_OPTIONS``.
@@ -38,8 +41,7 @@ class _Server(uvicorn.Server):
     """uvicorn's server, ending with exit status 0 after SIGINT or SIGTERM.
 
     uvicorn re-raises the signal it caught once it has shut down, so the process dies of it
-    (status -15, or click's "Aborted." and 130): a clean, asked-for stop is a success here,
-    as it was under gunicorn.
+    (status -15, or click's "Aborted." and 130): a clean, asked-for stop is a success here.
     """
 
     @contextlib.contextmanager
@@ -61,7 +63,7 @@ def settings(access_log: bool) -> dict[str, Any]:
         # No proxy in front: X-Forwarded-For must not rewrite the peer the control plane checks.
         "proxy_headers": False,
         "log_level": "info",
-        # A hang in flight at shutdown is cut after this grace period, as gunicorn's was.
+        # A hang in flight at shutdown is cut after this grace period (``async_wire.perform``).
         "timeout_graceful_shutdown": 2,
         "timeout_keep_alive": 5,
         "backlog": 4096,

@@ -130,3 +130,36 @@ def test_hang_sends_nothing_and_blocks_nobody(live_server):
 def test_hang_is_released_when_its_bound_passes(live_server):
     chunks, error = raw(live_server, "scenario=fault.hang, max_s=0.3")
     assert chunks == [] and error is None
+
+
+def test_a_server_without_sockets_refuses_instead_of_faking():
+    """`app.test_client()` (or a WSGI server that hides its socket) cannot make a fault that acts
+    on the connection: a marked 501 naming where it can be made, never a fake 200."""
+    from faultproof.contracts import default_catalogue
+    from faultproof.mocks import faults
+    from faultproof.mocks.app import create_app
+    from faultproof.mocks.config import MockConfig
+
+    connection_faults = {str(s.fault) for s in default_catalogue().faults.values()}
+    assert sorted(connection_faults & faults.NEEDS_SOCKET) == ["drop", "hang", "truncated_body"]
+    client = create_app(MockConfig(providers=("alana",))).test_client()
+    for name in sorted(connection_faults & faults.NEEDS_SOCKET):
+        refused = client.get(PATH, headers={**KEY, "Prefer": f"scenario=fault.{name}"})
+        assert refused.status_code == 501, name
+        assert "faultproof serve" in refused.json["faultproof_error"], name
+    assert faults.refusal("slow_drip", {}) is None
+    assert faults.refusal("drop", {}) is not None
+
+
+def test_alana_mid_stream_error_arrives_after_the_first_lines(live_server):
+    """Alana's NDJSON stream that ends in an error line, read as a streaming client reads it."""
+    lines = []
+    headers = {**KEY, "Accept": "application/x-ndjson", "Prefer": "scenario=STREAM_ERROR"}
+    with httpx.stream(
+        "GET", f"{live_server.url}/alana/api/v1/products", headers=headers, timeout=10
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/x-ndjson")
+        lines = [orjson.loads(line) for line in response.iter_lines() if line.strip()]
+    assert len(lines) >= 2 and all("id" in line for line in lines[:-1])
+    assert lines[-1] == {"error": "Upstream catalog service unavailable", "code": "STREAM_ERROR"}

@@ -32,7 +32,7 @@ def _proc() -> None:
 
 
 def rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and its children (gunicorn's arbiter and its worker)."""
+    """Resident bytes of ``pid`` and its children (worker processes, if any)."""
     total = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -36,8 +38,36 @@ def test_serve_answers_and_stops_cleanly(sig, start):
     assert "Shutting down" in output
 
 
+def test_a_hang_held_at_stop_is_cut_not_answered(start):
+    """Stopped with a hang in flight: once the grace period is over the client's connection
+    closes with no byte (a server's own 500 must never stand in for the fault), and serve still
+    exits 0 with no traceback."""
+    proc, url = start("--providers", "alana")
+    host, port = url.removeprefix("http://").split(":")
+    client = socket.create_connection((host, int(port)), timeout=30)
+    try:
+        client.sendall(
+            b"GET /alana/api/v1/products/1 HTTP/1.1\r\nHost: mock\r\n"
+            b"Prefer: scenario=fault.hang, max_s=60\r\n\r\n"
+        )
+        deadline = time.monotonic() + 30
+        journal = url + "/__faultproof/sessions/default/journal"
+        while httpx.get(journal).json()["in_flight"] != 1:
+            assert time.monotonic() < deadline, "the hang was never journaled in flight"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=30)[0].decode()
+        received = client.recv(65536)
+    finally:
+        client.close()
+    assert received == b"", received[:200]
+    assert proc.returncode == 0, output
+    assert "Traceback" not in output, output
+
+
 def test_long_request_lines_and_headers_reach_the_mock(start):
-    """gunicorn's own 414/431 pages never stand in for the provider (schemathesis found one)."""
+    """A server's own 414/431 pages never stand in for the provider (schemathesis found
+    gunicorn's, the server before this one)."""
     proc, url = start("--providers", "alana")
     try:
         long_query = {"q": "x" * 6000}
