@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -112,3 +113,52 @@ def test_serve_refuses_bad_input_with_exit_2():
     )
     assert result.returncode == 2
     assert "rate_limit" in result.stderr and "Traceback" not in result.stderr
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its new parent to reap it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_end_when_their_supervisor_is_killed(start, tmp_path):
+    """A CI job's timeout SIGKILLs `faultproof serve`: its workers must not outlive it, holding
+    the port and a journal nobody can reach any more."""
+    proc, url = start(
+        "--providers", "alana", "--workers", "2", "--state", f"sqlite:///{tmp_path / 'state.db'}"
+    )
+    deadline = time.monotonic() + 30
+    while len(workers := _children(proc.pid)) < 2:
+        assert time.monotonic() < deadline, f"two workers never started: {workers}"
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(timeout=15)  # not communicate: a surviving worker would hold its stdout open
+    try:
+        deadline = time.monotonic() + 30
+        while left := {pid for pid in workers if _alive(pid)}:
+            assert time.monotonic() < deadline, f"workers {left} outlived their supervisor"
+            time.sleep(0.05)
+        with pytest.raises(httpx.TransportError):
+            httpx.get(url + "/__faultproof/health", timeout=2)
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if proc.stdout is not None:
+            proc.stdout.close()
