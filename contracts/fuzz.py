@@ -29,8 +29,9 @@ from . import traffic
 from .adapters import Client
 from .catalogue import Provider
 from .checks import Mode
+from .control_client import MockControl
 from .literal import LiteralScenario, literal_scenario
-from .runner import SLACK_S, MockControl, RunSpec, _execute, grade
+from .runner import SLACK_S, RunSpec, _execute, grade
 from .strategies import ErrorResponse, error_responses
 from .verdict import ScenarioResult
 

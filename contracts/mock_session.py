@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .assertions import Journal
+from .control_client import MockControl
 from .errors import FaultproofError
-from .runner import MockControl, RunSpec
+from .runner import RunSpec
 from .scenario import Operation
 
 

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from faultproof.contracts.control_client import MockControl
     from faultproof.contracts.mock_session import MockSession
-    from faultproof.contracts.runner import MockControl, RunSpec
+from faultproof.contracts.runner import RunSpec
 
 MARKER = "faultproof"
 MARKER_ARGS = ("provider", "scenario", "mode")
@@ -151,7 +152,7 @@ class FaultproofServer:
     """The mock a test session uses: its URL and its control plane."""
 
     def __init__(self, url: str) -> None:
-        from faultproof.contracts.runner import MockControl
+        from faultproof.contracts.control_client import MockControl
 
         self.url = url.rstrip("/")
         self.control: MockControl = MockControl(self.url)

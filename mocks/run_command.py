@@ -13,8 +13,9 @@ from pathlib import Path
 
 from faultproof.contracts import default_catalogue
 from faultproof.contracts.adapters import Client, PythonClient, SubprocessClient, load_callable
+from faultproof.contracts.control_client import MockControl
 from faultproof.contracts.reports.console import counts, verdict_lines
-from faultproof.contracts.runner import MockControl, Runner, select
+from faultproof.contracts.runner import Runner, select
 from faultproof.contracts.verdict import RunReport, ScenarioResult
 
 

@@ -31,7 +31,7 @@ from werkzeug.serving import make_server
 
 from faultproof.contracts import Operation, default_catalogue
 from faultproof.contracts.checks import REGISTRY, CheckContext, run_check
-from faultproof.contracts.runner import MockControl
+from faultproof.contracts.control_client import MockControl
 from faultproof.contracts.verdict import CheckResult, Outcome
 from faultproof.mocks.app import create_app
 from faultproof.mocks.config import MockConfig

@@ -21,7 +21,8 @@ import pytest
 
 from faultproof.contracts import default_catalogue
 from faultproof.contracts.adapters import PythonClient
-from faultproof.contracts.runner import MockControl, Runner, select
+from faultproof.contracts.control_client import MockControl
+from faultproof.contracts.runner import Runner, select
 from faultproof.contracts.verdict import RunReport
 from faultproof.mocks.serving.inprocess import running_mock
 

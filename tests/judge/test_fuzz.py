@@ -14,8 +14,8 @@ import pytest
 
 from faultproof.contracts import default_catalogue
 from faultproof.contracts.adapters import PythonClient
+from faultproof.contracts.control_client import MockControl
 from faultproof.contracts.fuzz import FuzzResult, expect, fuzz
-from faultproof.contracts.runner import MockControl
 from faultproof.contracts.strategies import ErrorResponse
 from faultproof.mocks.serving.inprocess import running_mock
 

@@ -28,8 +28,9 @@ from faultproof.contracts import default_catalogue
 from faultproof.contracts.adapters import PythonClient
 from faultproof.contracts.capture import CaptureError
 from faultproof.contracts.checks import REGISTRY
+from faultproof.contracts.control_client import MockControl
 from faultproof.contracts.judge import UNDECIDABLE, judge
-from faultproof.contracts.runner import Graded, MockControl, grade, plan_runs
+from faultproof.contracts.runner import Graded, grade, plan_runs
 from faultproof.mocks.serving.inprocess import running_mock
 from tests.needs import missing
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from faultproof.contracts import default_catalogue
 from faultproof.contracts.adapters import PythonClient
-from faultproof.contracts.runner import MockControl, Runner, select
+from faultproof.contracts.control_client import MockControl
+from faultproof.contracts.runner import Runner, select
 from faultproof.mocks.serving.inprocess import running_mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))

@@ -1,0 +1,64 @@
+"""The mock's control plane as the runner and test helpers use it: plain HTTP, no Flask."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from .errors import FaultproofError
+
+#: How often a settling journal is read again.
+SETTLE_POLL_S = 0.05
+
+
+class MockControl:
+    """The mock's control plane, as the runner uses it."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(base_url=self.url + "/__faultproof", headers=headers, timeout=30)
+
+    def check(self) -> None:
+        try:
+            self.http.get("/health").raise_for_status()
+        except httpx.HTTPError as exc:
+            raise FaultproofError(f"no faultproof mock answers at {self.url}: {exc}") from None
+
+    def session(self, plan: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        created = self.http.post("/sessions").raise_for_status().json()
+        answer = self.http.put(f"/sessions/{created['id']}/plan", json=plan)
+        if answer.status_code != 200:
+            raise FaultproofError(f"the mock refused the plan {plan}: {answer.text}")
+        return created["id"], created["base_urls"]
+
+    def journal_page(self, session_id: str) -> tuple[list[dict[str, Any]], int]:
+        """The inbound entries of a session, and how many requests the mock is still answering."""
+        data = self.http.get(f"/sessions/{session_id}/journal").raise_for_status().json()
+        entries = [e for e in data["entries"] if e.get("direction") != "outbound"]
+        return entries, int(data.get("in_flight") or 0)
+
+    def journal(self, session_id: str) -> list[dict[str, Any]]:
+        return self.journal_page(session_id)[0]
+
+    def first_request_at(self, session_id: str) -> float | None:
+        """When the session's first request reached the mock (epoch seconds), if one did."""
+        entries = self.journal(session_id)
+        return min((float(e["received_at"]) for e in entries), default=None)
+
+    def settled_journal(self, session_id: str, bound_s: float) -> list[dict[str, Any]]:
+        """The journal once no request of the session is in flight, or after ``bound_s``."""
+        deadline = time.monotonic() + bound_s
+        entries, in_flight = self.journal_page(session_id)
+        while in_flight and time.monotonic() < deadline:
+            time.sleep(SETTLE_POLL_S)
+            entries, in_flight = self.journal_page(session_id)
+        return entries
+
+    def end(self, session_id: str) -> None:
+        self.http.delete(f"/sessions/{session_id}")
+
+
+__all__ = ["MockControl"]
