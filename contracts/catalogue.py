@@ -15,8 +15,6 @@ from importlib import resources
 from importlib.abc import Traversable
 from typing import Any
 
-import yaml
-
 from . import cache, template
 from .errors import CatalogueError, UnknownIdError
 from .normal_form import NormalForm
@@ -126,6 +124,8 @@ class Catalogue:
 
 
 def _read_yaml(path: Traversable) -> Any:
+    import yaml  # only when the cache misses: a start from the cache never parses YAML
+
     try:
         return yaml.load(
             path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
