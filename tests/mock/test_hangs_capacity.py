@@ -16,8 +16,11 @@ import httpx
 import pytest
 
 HANGS = 1000
+#: Held for the server's 300 s bound, not the scenario's default 30 s: on a busy machine opening
+#: a thousand connections can take longer than that, and the first hangs must still be held.
 HANG_REQUEST = (
-    b"GET /alana/api/v1/products/1 HTTP/1.1\r\nHost: mock\r\nPrefer: scenario=fault.hang\r\n\r\n"
+    b"GET /alana/api/v1/products/1 HTTP/1.1\r\nHost: mock\r\n"
+    b"Prefer: scenario=fault.hang, max_s=300\r\n\r\n"
 )
 
 
@@ -54,8 +57,8 @@ def test_health_answers_while_1000_hangs_are_held_and_hangs_end_when_clients_lea
     try:
         for client in clients:
             client.sendall(HANG_REQUEST)
-        _until(lambda: _sockets(worker) >= baseline + HANGS, 60, "1000 connections accepted")
-        # Every hang is journaled in flight, none answered, and none holds a thread.
+        # Every hang is journaled in flight, none answered, and none holds a thread. (Not a count
+        # of sockets: the start-up probe's keep-alive connection closes on its own after 5 s.)
         _until(lambda: _journal(url)["in_flight"] == HANGS, 60, "1000 hangs journaled in flight")
         assert len(os.listdir(f"/proc/{worker}/task")) <= threads + 16  # the pool's, at most
         health = httpx.get(url + "/__faultproof/health", timeout=5)
