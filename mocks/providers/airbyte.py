@@ -12,8 +12,6 @@ import uuid
 from typing import Any
 
 from flask import request
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..surface import Surface, args, fail, json_body, now, rule, state
@@ -32,6 +30,7 @@ from .airbyte_data import (
     seed,
     stamp,
 )
+from .json_schema import best_error
 
 MAX_BODY = 64 * 1024
 MAX_DETAIL = 300
@@ -54,13 +53,13 @@ def generic_error(status: int, title: str) -> Any:
     return {"type": "about:blank", "title": title, "status": status, "detail": _clip(detail)}
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: Any) -> str:
     where = "/".join(str(p) for p in error.absolute_path) or "(body)"
     return _clip(f"{where}: {error.message}")
 
 
 def _validate(instance: Any, schema: dict[str, Any]) -> None:
-    error = best_match(Draft202012Validator(schema).iter_errors(instance))
+    error = best_error(schema, instance)
     if error is not None:
         raise fail("validation_error", detail=_describe(error))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from .json_schema import validator
 
 STR: dict[str, Any] = {"type": "string"}
 INT: dict[str, Any] = {"type": "integer"}
@@ -31,12 +31,12 @@ def anchored(pattern: str) -> dict[str, Any]:
     return {"type": "string", "pattern": pattern, "not": {"pattern": "\n"}}
 
 
-_VALIDATORS: dict[int, Draft202012Validator] = {}
+_VALIDATORS: dict[int, Any] = {}
 
 
 def valid(schema: dict[str, Any], value: Any) -> bool:
     """Whether ``value`` matches ``schema`` (one of this module's; validators cached)."""
-    checker = _VALIDATORS.setdefault(id(schema), Draft202012Validator(schema))
+    checker = _VALIDATORS.get(id(schema)) or _VALIDATORS.setdefault(id(schema), validator(schema))
     return bool(checker.is_valid(value))
 
 

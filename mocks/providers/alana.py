@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 from flask import Response, g, request
-from jsonschema import Draft202012Validator
 
 from ..surface import (
     ResponseContext,
@@ -29,6 +28,7 @@ from ..surface import (
     state,
     stream_error,
 )
+from .json_schema import validator
 
 KEYS = {
     "alana_test_key": {"workspace": "ws_demo", "scopes": ["read", "write"]},
@@ -191,7 +191,7 @@ def valid_product() -> dict[str, Any]:
         raise fail("DATA_004", error__details=[{"field": "(body)", "issue": str(exc)}]) from None
     problems = [
         {"field": "/".join(map(str, e.absolute_path)) or "(body)", "issue": e.message}
-        for e in Draft202012Validator(PRODUCT).iter_errors(product)
+        for e in validator(PRODUCT).iter_errors(product)
     ]
     if problems:
         raise fail("DATA_004", error__details=problems)
@@ -306,7 +306,7 @@ def call_tool() -> Any:
     name = call.get("name") if isinstance(call, dict) else None
     if not isinstance(name, str) or name not in TOOLS:
         raise fail("MCP_001")
-    if not Draft202012Validator(TOOL_CALL).is_valid(call):
+    if not validator(TOOL_CALL).is_valid(call):
         raise fail("MCP_002")
     arguments = call["arguments"]
     if name == "get_product":

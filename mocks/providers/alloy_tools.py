@@ -9,11 +9,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from flask import request
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 from ..surface import fail, now, rule, state
 from .alloy_actions import CONNECTORS, ID, Missing, bound, iso, item_result, limits, list_result
+from .json_schema import best_error
 
 EXECUTE = "execute_action_alloy"
 
@@ -87,7 +86,7 @@ def invalid(rid: Any, message: str, code: int = -32600) -> Any:
 
 
 def validate(schema: dict[str, Any], instance: Any, rid: Any, what: str) -> None:
-    error = best_match(Draft202012Validator(schema).iter_errors(instance))
+    error = best_error(schema, instance)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         raise invalid(rid, f"Invalid {what} at {where}: {error.message[:300]}", -32602)
