@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -269,33 +270,51 @@ def error_responses(
 
     @st.composite
     def draw(draw: st.DrawFn) -> ErrorResponse:
-        template = draw(st.sampled_from(templates))
-        scenario = template.scenario
-        body = draw(
-            _bodies(chosen, template.pointer)
-            .map(lambda b: _pin(chosen, template, b))
-            .filter(lambda b: _valid(chosen, template.pointer, b))
-        )
-        headers = {"Content-Type": scenario.content_type or chosen.content_type}
-        body_wait = "body_retry_after" in chosen.policy.wait_sources and "retry_after" in body
-        if scenario.retryable and body_wait:
-            body["retry_after"] = draw(waits)
-        elif scenario.retryable:
-            value = draw(st.none() | header_values)
-            if value is not None and header_safe(value):
-                headers["Retry-After"] = value
-        return ErrorResponse(
-            provider=chosen.id,
-            template=scenario.id,
-            status=int(scenario.status or 500),
-            headers=headers,
-            body=body,
-            operation=scenario.operation or chosen.default_operation,
-            retryable=scenario.retryable,
-            normal=chosen.normal_form.apply(body),
-        )
+        with _DRAWING:
+            return _draw_response(draw, chosen, templates, header_values, waits)
 
     return draw()
+
+
+#: Searches run in threads (one per provider, and ``faultproof run --fuzz`` beside other work),
+#: but hypothesis's lambda-source cache is not thread-safe: a filter retry names its strategy,
+#: and two threads naming at once made a draw fail with a ``SystemError`` that the engine then
+#: called flaky, ending the search after one example. Drawing is quick; the runs stay parallel.
+_DRAWING = threading.RLock()
+
+
+def _draw_response(
+    draw: st.DrawFn,
+    chosen: Provider,
+    templates: tuple[_Template, ...],
+    header_values: st.SearchStrategy[str],
+    waits: st.SearchStrategy[float],
+) -> ErrorResponse:
+    template = draw(st.sampled_from(templates))
+    scenario = template.scenario
+    body = draw(
+        _bodies(chosen, template.pointer)
+        .map(lambda b: _pin(chosen, template, b))
+        .filter(lambda b: _valid(chosen, template.pointer, b))
+    )
+    headers = {"Content-Type": scenario.content_type or chosen.content_type}
+    body_wait = "body_retry_after" in chosen.policy.wait_sources and "retry_after" in body
+    if scenario.retryable and body_wait:
+        body["retry_after"] = draw(waits)
+    elif scenario.retryable:
+        value = draw(st.none() | header_values)
+        if value is not None and header_safe(value):
+            headers["Retry-After"] = value
+    return ErrorResponse(
+        provider=chosen.id,
+        template=scenario.id,
+        status=int(scenario.status or 500),
+        headers=headers,
+        body=body,
+        operation=scenario.operation or chosen.default_operation,
+        retryable=scenario.retryable,
+        normal=chosen.normal_form.apply(body),
+    )
 
 
 __all__ = [
