@@ -38,6 +38,7 @@ from .config import MockConfig
 from .front import ONWARD_KEY, Front
 from .serving import sync_wire
 from .surface import ResponseContext, Surface
+from .url_rules import LazyBuildRule
 
 log = logging.getLogger("faultproof.mock")
 
@@ -54,8 +55,14 @@ def create_app(config: MockConfig | None = None) -> Flask:
     cfg = config or MockConfig()
     # `faultproof` is a namespace package: Flask cannot guess its paths, so they are given.
     here = os.path.dirname(os.path.abspath(__file__))
-    app = Flask("faultproof.mocks", root_path=here, instance_path=os.path.join(here, "instance"))
+    app = Flask(
+        "faultproof.mocks",
+        root_path=here,
+        instance_path=os.path.join(here, "instance"),
+        static_folder=None,  # the mock serves no files: no /static/ rule to match or build
+    )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_rule_class = LazyBuildRule
     app.extensions["faultproof"] = cfg
     surfaces = {p: load_surface(p) for p in cfg.providers}
     app.extensions["faultproof.surfaces"] = surfaces
