@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
+import peers
 
 
 def free_port() -> int:
@@ -65,12 +66,11 @@ def main() -> None:
     parser.add_argument("--providers", default="all")
     parser.add_argument("--out", type=Path)
     options = parser.parse_args()
-    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         modes = {
-            "installed (bytecode)": {**base, "PYTHONPYCACHEPREFIX": cache},
-            "from source": {**base, "PYTHONDONTWRITEBYTECODE": "1"},
+            "installed (bytecode)": peers.installed_env(Path(cache)),
+            "from source": {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         }
         for mode, env in modes.items():
             one_run(options.providers, env)  # warm the page cache (and, installed, the bytecode)

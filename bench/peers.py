@@ -38,6 +38,14 @@ HEADERS = {"Retry-After": "2", "X-RateLimit-Limit": "100", "X-RateLimit-Remainin
 FIXED_RESET = "1795473681"
 
 
+def installed_env(cache: Path) -> dict[str, str]:
+    """This environment, with Python reading and writing bytecode under ``cache``: faultproof
+    starts as a pip-installed package does (pip compiles bytecode at install), even where
+    ``PYTHONDONTWRITEBYTECODE`` is set, as on the machines the benches were run on."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPYCACHEPREFIX": str(cache)}
+
+
 @dataclass(frozen=True)
 class Server:
     """One server under test: how to start it and where the workload goes.
@@ -46,11 +54,13 @@ class Server:
         name: Row label in the results.
         command: The command line, with ``{port}`` to fill in.
         prefix: Path prefix before ``/api/v1/products/42``.
+        env: The server's environment (``None``: this one).
     """
 
     name: str
     command: tuple[str, ...]
     prefix: str = ""
+    env: dict[str, str] | None = None
 
     def url(self, port: int) -> str:
         return f"http://127.0.0.1:{port}{self.prefix}{PATH}"
@@ -65,6 +75,7 @@ class Server:
                 stderr=stderr,
                 start_new_session=True,
                 cwd=PEERS if PEERS.exists() else HERE,
+                env=self.env,
             )
 
 
@@ -162,7 +173,7 @@ SERVE = (sys.executable, "-m", "faultproof.mocks.cli", "serve", "--port", "{port
 
 def faultproof(*args: str, name: str = "faultproof") -> Server:
     """``faultproof serve`` with ``args`` (none: whatever server it starts by default)."""
-    return Server(name, (*SERVE, *args), "/alana")
+    return Server(name, (*SERVE, *args), "/alana", installed_env(PEERS / "pycache"))
 
 
 def servers(
