@@ -253,21 +253,32 @@ def _caps_invariants(provider: Provider, where: str) -> None:
 
 def load_provider(path: Traversable, meta: dict[str, Any]) -> Provider:
     """One provider file, validated."""
-    data = _read_yaml(path)
-    _check(data, meta, f"{path.name}:")
-    provider_id = data["provider"]
-    if path.name != f"{provider_id}.yaml":
+    return _checked_provider(path.name, _read_yaml(path), meta)
+
+
+def _checked_provider(file_name: str, data: Any, meta: dict[str, Any]) -> Provider:
+    _check(data, meta, f"{file_name}:")
+    if file_name != f"{data['provider']}.yaml":
         raise CatalogueError(
-            f"{path.name} declares provider {provider_id!r}; name the file {provider_id}.yaml"
+            f"{file_name} declares provider {data['provider']!r}; name the file "
+            f"{data['provider']}.yaml"
         )
+    provider = _provider(data, file_name, load_schema(data["provider"]))
+    _invariants(provider)
+    return provider
+
+
+def _provider(data: dict[str, Any], file_name: str, schema: dict[str, Any]) -> Provider:
+    """A provider built from its data and envelope schema, both already validated."""
+    provider_id = data["provider"]
     normal_form = NormalForm.from_data(data["normal_form"])
     scenarios: dict[str, Scenario] = {}
     for item in data["scenarios"]:
         scenario = _scenario(item, provider_id, normal_form, data["content_type"], data["seed"])
         if scenario.id in scenarios:
-            raise CatalogueError(f"{path.name}: duplicate scenario id {scenario.id}")
+            raise CatalogueError(f"{file_name}: duplicate scenario id {scenario.id}")
         scenarios[scenario.id] = scenario
-    provider = Provider(
+    return Provider(
         id=provider_id,
         title=data["title"],
         seed=data["seed"],
@@ -283,37 +294,42 @@ def load_provider(path: Traversable, meta: dict[str, Any]) -> Provider:
             for k, v in data["rules"].items()
         },
         scenarios=scenarios,
-        schema=load_schema(provider_id),
+        schema=schema,
     )
-    _invariants(provider)
-    return provider
 
 
 def load_catalogue(data_dir: Traversable | None = None, *, use_cache: bool = True) -> Catalogue:
     """Every provider file and the faults file under ``data_dir`` (the package's by default).
 
-    A catalogue already validated with this exact content comes from the cache (``cache.py``).
+    Data already validated with this exact content comes from the cache (``cache.py``) and is
+    only turned into objects: neither YAML nor the schemas are read again.
     """
     root = data_dir or DATA_DIR
     cache_key = cache.key(root) if use_cache else ""
-    if use_cache and isinstance(hit := cache.load(cache_key), Catalogue):
-        return hit
-    loaded = _load(root)
+    hit = cache.load(cache_key) if use_cache else None
+    if isinstance(hit, dict):
+        try:
+            return _build(hit)
+        except (KeyError, TypeError, ValueError, AttributeError, CatalogueError):
+            pass  # a cache entry of the wrong shape: validate the files again
+    data, loaded = _validated(root)
     if use_cache:
-        cache.store(cache_key, loaded)
+        cache.store(cache_key, data)
     return loaded
 
 
-def _load(root: Traversable) -> Catalogue:
+def _validated(root: Traversable) -> tuple[dict[str, Any], Catalogue]:
+    """The catalogue under ``root``, every file checked against the catalogue schema and its
+    invariants, with the data it was built from (``{"providers": [...], "schemas": {...},
+    "faults": [...]}``)."""
     meta = load_schema("_catalogue")
     files = sorted(
         (p for p in (root / "providers").iterdir() if p.name.endswith(".yaml")),
         key=lambda p: p.name,
     )
-    providers = {}
-    for path in files:
-        provider = load_provider(path, meta)
-        providers[provider.id] = provider
+    providers = [_read_yaml(path) for path in files]
+    for path, data in zip(files, providers, strict=True):
+        _checked_provider(path.name, data, meta)
     fault_data = _read_yaml(root / "faults.yaml")
     faults_schema = {
         "type": "object",
@@ -323,8 +339,22 @@ def _load(root: Traversable) -> Catalogue:
         "$defs": meta["$defs"],
     }
     _check(fault_data, faults_schema, "faults.yaml:")
+    data = {
+        "providers": providers,
+        "schemas": {p["provider"]: load_schema(p["provider"]) for p in providers},
+        "faults": fault_data["scenarios"],
+    }
+    return data, _build(data)
+
+
+def _build(data: dict[str, Any]) -> Catalogue:
+    providers = {}
+    for item in data["providers"]:
+        provider_id = item["provider"]
+        provider = _provider(item, f"{provider_id}.yaml", data["schemas"][provider_id])
+        providers[provider.id] = provider
     faults = {}
-    for item in fault_data["scenarios"]:
+    for item in data["faults"]:
         scenario = _scenario(item, None, None, item.get("content_type"), None)
         if scenario.id in faults:
             raise CatalogueError(f"faults.yaml: duplicate scenario id {scenario.id}")

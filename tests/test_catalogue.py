@@ -240,15 +240,15 @@ def test_cache_returns_the_validated_catalogue(tmp_path, monkeypatch):
     monkeypatch.setenv("FAULTPROOF_CACHE_DIR", str(tmp_path))
     fresh = load_catalogue(use_cache=False)
     first = load_catalogue()
-    assert list(tmp_path.glob("catalogue-*.pickle"))
+    assert list(tmp_path.glob("catalogue-*.json"))
     second = load_catalogue()
     assert [s.to_json(now=0) for s in second.scenarios()] == [
         s.to_json(now=0) for s in fresh.scenarios()
     ]
     assert second.providers["alana"].policy == first.providers["alana"].policy
     # A corrupt cache entry is ignored, never trusted.
-    for entry in tmp_path.glob("catalogue-*.pickle"):
-        entry.write_bytes(b"not a pickle")
+    for entry in tmp_path.glob("catalogue-*.json"):
+        entry.write_bytes(b"not json")
     assert len(load_catalogue().scenarios()) == len(fresh.scenarios())
     assert cache.key(resources.files("faultproof.contracts")) == cache.key(
         resources.files("faultproof.contracts")
