@@ -219,17 +219,15 @@ def _is_loopback(host: str) -> bool:
 )
 def openapi(provider: str, server_url: str) -> None:
     """Print PROVIDER's OpenAPI 3.1 document, with every documented error response."""
-    from .app import load_surface
-    from .openapi import build
+    from .app import create_app
+    from .config import MockConfig
 
     provider_id = _provider_id(provider) or provider
-    _dump(
-        build(
-            default_catalogue().provider(provider_id),
-            load_surface(provider_id),
-            server_url.rstrip("/"),
-        )
-    )
+    app = create_app(MockConfig(providers=(provider_id,)))
+    base = server_url.rstrip("/")
+    document = app.test_client().get(f"/{provider_id}/openapi.json", base_url=base).get_json()
+    document["servers"] = [{"url": f"{base}/{provider_id}"}]
+    _dump(document)
 
 
 def _strict_option(command: Callable[..., None]) -> Callable[..., None]:

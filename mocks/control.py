@@ -237,6 +237,7 @@ def openapi_alias(provider_id: str) -> Response:
 
 def provider_openapi(provider_id: str) -> Response:
     from .openapi import build
+    from .openapi_examples import success_examples
 
     cfg = config()
     if provider_id not in cfg.providers:
@@ -244,5 +245,8 @@ def provider_openapi(provider_id: str) -> Response:
             f"unknown provider {provider_id!r}", 404, list(cfg.providers), "unknown-id"
         )
     surface = current_app.extensions["faultproof.surfaces"][provider_id]
-    document = build(cfg.catalogue.provider(provider_id), surface, request.host_url.rstrip("/"))
+    examples = success_examples(current_app._get_current_object(), provider_id)  # type: ignore[attr-defined]
+    document = build(
+        cfg.catalogue.provider(provider_id), surface, request.host_url.rstrip("/"), examples
+    )
     return json_response(document)

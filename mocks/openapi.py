@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
-from faultproof.contracts import Provider
+from faultproof.contracts import Provider, Scenario
 
 from .faults import HTML_502
 from .surface import Route, Surface
@@ -66,13 +67,50 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     return params
 
 
+#: What each header a documented error carries means, for the document's readers.
+HEADER_DESCRIPTIONS = {
+    "retry-after": "Seconds to wait, or an HTTP-date (RFC 9110), before retrying.",
+    "x-ratelimit-limit": "Requests allowed in the current window.",
+    "x-ratelimit-remaining": "Requests left in the current window.",
+    "x-ratelimit-reset": "When the window resets, as the provider counts it.",
+    "www-authenticate": "The authentication scheme the provider asks for.",
+}
+
+
+def _headers(renders: list[tuple[Scenario, Mapping[str, str]]]) -> dict[str, Any]:
+    """Each header the status's scenarios send (but Content-Type, which OpenAPI ignores),
+    required when all of them send it, with the canonical scenario's value as the example so
+    that a mock serving this document (Prism) sends it too."""
+    ordered = sorted(renders, key=lambda item: not item[0].canonical)
+    names: dict[str, str] = {}
+    for _, headers in ordered:
+        for name in headers:
+            if name.lower() != "content-type":
+                names.setdefault(name.lower(), name)
+    described: dict[str, Any] = {}
+    for key, name in names.items():
+        values = [h[name] for _, h in ordered if name in h]
+        described[name] = {
+            "description": HEADER_DESCRIPTIONS.get(key, f"Sent with the provider's {name}."),
+            "required": len(values) == len(ordered),
+            "schema": {"type": "string"},
+            "example": values[0],
+        }
+    return described
+
+
 def _error_responses(provider: Provider) -> dict[str, Any]:
     by_status: dict[int, dict[str, Any]] = defaultdict(dict)
+    renders: dict[int, list[tuple[Scenario, Mapping[str, str]]]] = defaultdict(list)
     for scenario in provider.scenarios.values():
         if scenario.kind != "error" or scenario.status is None:
             continue
-        body = scenario.render(now=0).body
-        by_status[scenario.status][scenario.name] = {"summary": scenario.expectation, "value": body}
+        rendered = scenario.render(now=0)
+        by_status[scenario.status][scenario.name] = {
+            "summary": scenario.expectation,
+            "value": rendered.body,
+        }
+        renders[scenario.status].append((scenario, rendered.headers))
     responses: dict[str, Any] = {}
     for status in sorted(by_status):
         examples = by_status[status]
@@ -91,6 +129,9 @@ def _error_responses(provider: Provider) -> dict[str, Any]:
             "description": f"{provider.title}: documented {status} answers",
             "content": content,
         }
+        headers = _headers(renders[status])
+        if headers:
+            responses[str(status)]["headers"] = headers
     for status in (404, 405):
         responses.setdefault(
             str(status),
@@ -111,8 +152,12 @@ def _error_responses(provider: Provider) -> dict[str, Any]:
     return responses
 
 
-def _operation(route: Route, provider: Provider, errors: dict[str, Any]) -> dict[str, Any]:
-    ok_content = {route.ok_type: {"schema": route.ok or {}}}
+def _operation(
+    route: Route, provider: Provider, errors: dict[str, Any], examples: Mapping[str, Any]
+) -> dict[str, Any]:
+    ok_content: dict[str, Any] = {route.ok_type: {"schema": route.ok or {}}}
+    if route.endpoint in examples:
+        ok_content[route.ok_type]["example"] = examples[route.endpoint]
     if route.ok_type == "application/json" and "ndjson" in route.summary.lower():
         ok_content["application/x-ndjson"] = {"schema": {"type": "string"}}
     operation: dict[str, Any] = {
@@ -133,12 +178,20 @@ def _operation(route: Route, provider: Provider, errors: dict[str, Any]) -> dict
     return operation
 
 
-def build(provider: Provider, surface: Surface, server_url: str = "") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of one provider's mocked surface."""
+def build(
+    provider: Provider,
+    surface: Surface,
+    server_url: str = "",
+    examples: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of one provider's mocked surface; ``examples`` are success
+    bodies by endpoint (``openapi_examples.success_examples``)."""
     errors = _error_responses(provider)
     paths: dict[str, dict[str, Any]] = defaultdict(dict)
     for route in surface.routes:
-        paths[route.openapi_path][route.method.lower()] = _operation(route, provider, errors)
+        paths[route.openapi_path][route.method.lower()] = _operation(
+            route, provider, errors, examples or {}
+        )
     documented = sum(s.source.kind == "documented" for s in provider.scenarios.values())
     return {
         "openapi": "3.1.0",

@@ -57,6 +57,11 @@ class Route:
     public: bool
 
     @property
+    def endpoint(self) -> str:
+        """The Flask endpoint of the route, within its provider's blueprint."""
+        return f"{self.name}_{self.method.lower()}"
+
+    @property
     def openapi_path(self) -> str:
         return re.sub(r"<(?:[a-z]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>", r"{\1}", self.rule)
 
@@ -101,7 +106,6 @@ class Surface:
         not_found: Scenario name for a path outside the surface.
         every_response: Headers every response of the provider carries unless it set them
             itself (Alana's X-RateLimit-*); Flask-free, so canned answers get them too.
-        redact_path: Hides secrets inside paths before they reach the journal.
     """
 
     provider_id: str
@@ -111,7 +115,6 @@ class Surface:
     not_found: str | None = None
     generic_error_type: str = "application/json"
     every_response: Callable[[ResponseContext], Mapping[str, str]] | None = None
-    redact_path: Callable[[str], str] | None = None
     routes: list[Route] = field(default_factory=list)
     blueprint: Blueprint = field(init=False)
 
@@ -155,7 +158,7 @@ class Surface:
                     self.authenticate()
                 return view(**kwargs)
 
-            endpoint.__name__ = f"{view.__name__}_{method.lower()}"
+            endpoint.__name__ = route.endpoint
             self.blueprint.add_url_rule(
                 rule, endpoint=endpoint.__name__, view_func=endpoint, methods=[method]
             )
