@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from flask import Response
 from werkzeug.test import EnvironBuilder
 
@@ -77,6 +78,16 @@ def internal_error(error: Exception) -> Response:
         content_type="text/plain",
     )
     response.headers["X-Faultproof-Error"] = "internal"
+    return response
+
+
+def store_unavailable(error: Exception) -> Response:
+    """The store's outage (``store_guard.py``): a marked 503, the mock's own, never a
+    provider's envelope; ``Retry-After`` is the guard's probe interval, rounded up."""
+    body = {"faultproof_error": str(error), "store": {"ok": False, "error": str(error)}}
+    response = Response(orjson.dumps(body), status=503, content_type="application/json")
+    response.headers["X-Faultproof-Error"] = "store"
+    response.headers["Retry-After"] = "1"
     return response
 
 

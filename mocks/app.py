@@ -25,6 +25,7 @@ import importlib
 import logging
 import os
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -37,6 +38,7 @@ from .canned import Canned, Onward
 from .config import MockConfig
 from .front import ONWARD_KEY, Front
 from .serving import sync_wire
+from .store_guard import StoreUnavailable, guarded
 from .surface import ResponseContext, Surface
 from .url_rules import LazyBuildRule
 
@@ -53,6 +55,7 @@ def load_surface(provider_id: str) -> Surface:
 def create_app(config: MockConfig | None = None) -> Flask:
     """A mock of the configured providers, with the control plane under ``/__faultproof/``."""
     cfg = config or MockConfig()
+    cfg.store = guarded(cfg.store)  # an outage of the store is the mock's 503 (store_guard.py)
     # `faultproof` is a namespace package: Flask cannot guess its paths, so they are given.
     here = os.path.dirname(os.path.abspath(__file__))
     app = Flask(
@@ -81,6 +84,7 @@ def create_app(config: MockConfig | None = None) -> Flask:
     app.after_request(_finish)
     app.teardown_request(_unfinished)
     app.register_error_handler(answers.ScenarioAnswer, _answer)
+    app.register_error_handler(StoreUnavailable, answers.store_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     return app
@@ -145,7 +149,7 @@ def _below(provider_id: str) -> str:
 
 def _finish(response: Response) -> Response:
     surface = _surface()
-    if surface is None or not hasattr(g, "session_id"):
+    if surface is None or not hasattr(g, "session_id") or _own_failure(response):
         return response
     stream = getattr(g, "stream_error", None)
     if stream is not None and not getattr(g, "stream_error_consumed", False):
@@ -183,6 +187,11 @@ def _finish(response: Response) -> Response:
         response.headers[answers.SCENARIO_HEADER] = scenario.id
     _record(surface, response, answered)
     return response
+
+
+def _own_failure(response: Response) -> bool:
+    """The mock's own 500 or the store's 503: sent as is, never made a provider answer."""
+    return response.headers.get("X-Faultproof-Error") in ("internal", "store")
 
 
 def _record(surface: Surface, response: Response, status: int | None) -> None:
@@ -224,7 +233,8 @@ def _unfinished(error: BaseException | None) -> None:
     if getattr(g, "seq", 0) and not getattr(g, "journaled", False):
         cfg = _cfg()
         done = {**g.arrival, "responded_at": cfg.clock(), "scenario": "faultproof.internal_error"}
-        cfg.store.finish(g.session_id, g.seq, done)
+        with suppress(StoreUnavailable):  # the store is down: the guard counted the entry lost
+            cfg.store.finish(g.session_id, g.seq, done)
 
 
 def _answer(answer: answers.ScenarioAnswer) -> Response:
@@ -232,7 +242,16 @@ def _answer(answer: answers.ScenarioAnswer) -> Response:
 
 
 def _http_error(error: HTTPException) -> Response:
-    """Werkzeug's own errors (unknown path, wrong method, bad body) in the provider's envelope."""
+    """Werkzeug's own errors (unknown path, wrong method, bad body) in the provider's envelope.
+
+    Not a failure of the mock's own (one raised after the view, which Flask wraps in a 500):
+    that is the store's 503 or the mock's marked 500, never the provider's envelope.
+    """
+    original = getattr(error, "original_exception", None)
+    if isinstance(original, StoreUnavailable):
+        return answers.store_unavailable(original)
+    if original is not None:
+        return _internal_error(original)
     surface = _surface()
     status = error.code or 500
     if surface is None:

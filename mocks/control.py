@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, request
 
 from . import plans, sessions
 from .store import IN_FLIGHT
+from .store_guard import lost_of, report
 from .surface import config
 
 blueprint = Blueprint("faultproof_control", __name__, url_prefix="/__faultproof")
@@ -75,7 +76,17 @@ def guard() -> Response | None:
 
 @blueprint.get("/health")
 def health() -> Response:
-    return json_response({"status": "ok", "providers": list(config().providers)})
+    """200 while the store answers; 503, marked, with what the store said, while it does not."""
+    store = report(config().store)
+    body = {
+        "status": "ok" if store["ok"] else "store-unavailable",
+        "providers": list(config().providers),
+        "store": store,
+    }
+    response = json_response(body, 200 if store["ok"] else 503)
+    if not store["ok"]:
+        response.headers["X-Faultproof-Error"] = "store"
+    return response
 
 
 @blueprint.get("/scenarios")
@@ -108,7 +119,7 @@ def create_session() -> Response:
     cfg = config()
     cfg.store.expire(cfg.clock(), cfg.session_ttl_s)
     session_id, secret = sessions.new_id(), sessions.new_secret()
-    cfg.store.create_session(session_id, secret, cfg.clock())
+    cfg.store.create_session(session_id, secret, cfg.clock(), cfg.session_ttl_s)
     return json_response(
         {
             "id": session_id,
@@ -182,11 +193,14 @@ def get_journal(session_id: str) -> Response:
     if missing := _session_or_404(session_id):
         return missing
     page = config().store.journal(session_id)
+    lost = lost_of(config().store, session_id)
     return json_response(
         {
             "session": session_id,
             "entries": page.entries,
-            "dropped": page.dropped,
+            # Entries the journal lacks: past its bound, or lost while the store was down.
+            "dropped": page.dropped + lost,
+            "lost": lost,
             "limit": config().journal_limit,
             # Requests still being answered (a hang): a reader grading the session waits for 0.
             "in_flight": sum(1 for e in page.entries if e.get(IN_FLIGHT)),

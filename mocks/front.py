@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request
 
 from . import answers, journal, sessions
 from .canned import Answer, Ask, Canned
+from .store_guard import StoreUnavailable, unjournaled
 
 log = logging.getLogger("faultproof.mock")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -61,6 +62,9 @@ class Front:
         )
         try:
             decided = self.canned.respond(ask)
+        except StoreUnavailable as error:  # the store's outage: the mock's 503, its loss counted
+            unjournaled(self.canned.config.store, error)
+            return answers.store_unavailable(error)(environ, start_response)
         except Exception as error:  # what the app's _internal_error does outside Flask
             if self.testing():
                 raise

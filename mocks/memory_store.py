@@ -1,10 +1,17 @@
-"""The in-process store: dictionaries behind locks (the default; one process)."""
+"""The in-process store: dictionaries behind locks (the default; one process).
+
+Why each request costs O(1) whatever the other sessions hold: a plan is copied once, when it is
+installed, and handed out as is afterwards (plans are never changed in place); the store's own
+lock covers only finding a session and keeping the idle order (an ``OrderedDict`` by last use,
+so a sweep finds the idle sessions at its front); a session's journal, steps and counters have
+the session's own lock. ``copies`` counts the plan copies made, so tests can see none per request.
+"""
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,7 +19,9 @@ from typing import Any
 
 from .store import (
     DEFAULT_SESSION,
+    DEFAULT_TTL_S,
     IN_FLIGHT,
+    SWEEP_LIMIT,
     JournalPage,
     SessionInfo,
     WindowCount,
@@ -28,22 +37,30 @@ class _Session:
     created_at: float
     touched_at: float
     secret: str
-    plan: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None  # never changed in place: set_plan replaces it whole
     step: int = 0
     seq: int = 0
     dropped: int = 0
     journal: deque[dict[str, Any]] = field(default_factory=deque)
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     state_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    counters: dict[str, tuple[int, int]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class MemoryStore:
     """Sessions, journals, state and counters in this process's memory."""
 
+    outages: tuple[type[BaseException], ...] = ()  # memory is always there
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._sessions: dict[str, _Session] = {}
-        self._counters: dict[str, tuple[int, int]] = {}
+        self._sessions: OrderedDict[str, _Session] = OrderedDict()  # least recently used first
+        self._loose: dict[str, tuple[int, int]] = {}  # counters of no session
+        self.copies = 0
+
+    def ping(self) -> None:
+        """Memory always answers."""
 
     def _get(self, session_id: str) -> _Session:
         """The session record; ``default`` comes into being on first use and never expires."""
@@ -54,9 +71,16 @@ class MemoryStore:
             found = self._sessions[session_id] = _Session(0.0, 0.0, "")
         return found
 
-    def create_session(self, session_id: str, secret: str, now: float) -> None:
+    def _record(self, session_id: str) -> _Session:
+        with self._lock:
+            return self._get(session_id)
+
+    def create_session(
+        self, session_id: str, secret: str, now: float, ttl_s: float = DEFAULT_TTL_S
+    ) -> None:
         with self._lock:
             self._sessions[session_id] = _Session(now, now, secret)
+            self._sessions.move_to_end(session_id)
 
     def session(self, session_id: str, now: float, ttl_s: float) -> SessionInfo | None:
         with self._lock:
@@ -65,48 +89,44 @@ class MemoryStore:
             except KeyError:
                 return None
             if session_id != DEFAULT_SESSION and now - record.touched_at > ttl_s:
-                self._drop(session_id)
+                self._sessions.pop(session_id, None)
                 return None
             record.touched_at = now
-            return SessionInfo(
-                session_id, record.created_at, now, copy.deepcopy(record.plan), record.secret
-            )
-
-    def _drop(self, session_id: str) -> None:
-        self._sessions.pop(session_id, None)
-        prefix = f"{session_id}:"
-        for key in [k for k in self._counters if k.startswith(prefix)]:
-            del self._counters[key]
+            self._sessions.move_to_end(session_id)
+            return SessionInfo(session_id, record.created_at, now, record.plan, record.secret)
 
     def delete_session(self, session_id: str) -> bool:
         with self._lock:
-            existed = session_id in self._sessions and session_id != DEFAULT_SESSION
-            self._drop(session_id)
-            return existed
+            existed = self._sessions.pop(session_id, None) is not None
+            return existed and session_id != DEFAULT_SESSION
 
     def session_ids(self) -> list[str]:
         with self._lock:
             return sorted_ids(iter(self._sessions))
 
-    def expire(self, now: float, ttl_s: float) -> list[str]:
+    def expire(self, now: float, ttl_s: float, limit: int = SWEEP_LIMIT) -> list[str]:
+        """The idle sessions at the front of the idle order, at most ``limit``: O(limit)."""
+        idle: list[str] = []
         with self._lock:
-            idle = [
-                s
-                for s, r in self._sessions.items()
-                if s != DEFAULT_SESSION and now - r.touched_at > ttl_s
-            ]
+            for session_id, record in self._sessions.items():
+                if len(idle) == limit or now - record.touched_at <= ttl_s:
+                    break
+                if session_id != DEFAULT_SESSION:
+                    idle.append(session_id)
             for session_id in idle:
-                self._drop(session_id)
-            return idle
+                del self._sessions[session_id]
+        return idle
 
     def set_plan(self, session_id: str, plan: dict[str, Any] | None) -> None:
-        with self._lock:
-            record = self._get(session_id)
-            record.plan, record.step = copy.deepcopy(plan), 0
+        frozen = copy.deepcopy(plan)  # the one copy: what callers hand in may change after
+        self.copies += 1
+        record = self._record(session_id)
+        with record.lock:
+            record.plan, record.step = frozen, 0
 
     def take_step(self, session_id: str) -> int:
-        with self._lock:
-            record = self._get(session_id)
+        record = self._record(session_id)
+        with record.lock:
             record.step += 1
             return record.step - 1
 
@@ -117,10 +137,11 @@ class MemoryStore:
         return self._push(session_id, in_flight(entry), limit)
 
     def _push(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
-        with self._lock:
-            if session_id not in self._sessions and session_id != DEFAULT_SESSION:
-                return 0  # a request that outlived its session (a hang the client left): not kept
-            record = self._get(session_id)
+        try:
+            record = self._record(session_id)
+        except KeyError:
+            return 0  # a request that outlived its session (a hang the client left): not kept
+        with record.lock:
             record.seq += 1
             record.journal.append({**entry, "seq": record.seq})
             while len(record.journal) > limit:
@@ -131,8 +152,9 @@ class MemoryStore:
     def finish(self, session_id: str, seq: int, entry: dict[str, Any]) -> bool:
         with self._lock:
             record = self._sessions.get(session_id)
-            if record is None:
-                return False
+        if record is None:
+            return False
+        with record.lock:
             index = seq - (record.seq - len(record.journal) + 1)  # the ring holds consecutive seqs
             if not 0 <= index < len(record.journal):
                 return False
@@ -143,38 +165,49 @@ class MemoryStore:
             return True
 
     def journal(self, session_id: str) -> JournalPage:
-        with self._lock:
-            record = self._get(session_id)
+        record = self._record(session_id)
+        with record.lock:
             return JournalPage(list(record.journal), record.dropped)
 
     @contextmanager
     def state(
         self, session: str, provider: str, seed: Callable[[], dict[str, Any]]
     ) -> Iterator[dict[str, Any]]:
-        with self._lock:
-            try:
-                record = self._get(session)
-            except KeyError:
-                record = None
-            lock = record.state_locks.setdefault(provider, threading.Lock()) if record else None
-        if record is None or lock is None:
+        try:
+            record: _Session | None = self._record(session)
+        except KeyError:
+            record = None
+        if record is None:
             yield copy.deepcopy(seed())  # the session ended while this request ran: nothing is kept
             return
+        with record.lock:
+            lock = record.state_locks.setdefault(provider, threading.Lock())
         with lock:
             if provider not in record.states:
                 record.states[provider] = copy.deepcopy(seed())
             yield record.states[provider]
 
+    def _counters(self, key: str) -> tuple[dict[str, tuple[int, int]], threading.Lock]:
+        """The counters ``key`` belongs to: its session's (``session:provider:name``, dropped
+        with the session), else the store's loose ones."""
+        with self._lock:
+            record = self._sessions.get(key.partition(":")[0])
+        if record is None:
+            return self._loose, self._lock
+        return record.counters, record.lock
+
     def hit(self, key: str, window_s: float, now: float) -> WindowCount:
         window = window_of(window_s, now)
-        with self._lock:
-            start, count = self._counters.get(key, (window, 0))
+        counters, lock = self._counters(key)
+        with lock:
+            start, count = counters.get(key, (window, 0))
             count = count + 1 if start == window else 1
-            self._counters[key] = (window, count)
+            counters[key] = (window, count)
         return WindowCount(count, (window + 1) * window_s)
 
     def peek(self, key: str, window_s: float, now: float) -> WindowCount:
         window = window_of(window_s, now)
-        with self._lock:
-            start, count = self._counters.get(key, (window, 0))
+        counters, lock = self._counters(key)
+        with lock:
+            start, count = counters.get(key, (window, 0))
         return WindowCount(count if start == window else 0, (window + 1) * window_s)

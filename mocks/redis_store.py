@@ -1,14 +1,23 @@
 """The shared store: Redis, for ``--workers N`` and several ``faultproof serve`` replicas.
 
-Every race is settled inside Redis: plan steps and journal sequence numbers come from
-``INCR``; the journal bound is one Lua script (push, trim, count the dropped); completing an
-in-flight entry is another (the list holds consecutive seqs, so the seq gives the index);
-provider state is held under a short lock (``SET NX PX``) for the length of one request.
-Keys live under ``fp:`` and expire with their session's idle time.
+Every race is settled inside Redis, by one Lua script per operation (``redis_scripts.py``):
+plan steps and journal sequence numbers are ``HINCRBY`` on the session's hash; the journal
+bound is one script (push, trim, count the dropped); completing an in-flight entry is another
+(the list holds consecutive seqs, so the seq gives the index); provider state is held under a
+short lock (``SET NX PX``) for the length of one request.
+
+Key names carry nothing a caller chose as is: a session id is hex-encoded (``fp:s:<hex>``; no id
+can name another's key or act as a pattern, and nothing here ever builds a ``SCAN`` pattern), and
+a rate counter's key, which holds the caller's API key, is a field named by its SHA-256. Each
+session's keys have a Redis TTL of its idle time (plus ``TTL_MARGIN_S``), refreshed on use, so
+Redis expires them by itself; ``expire`` sweeps the index (a sorted set by last use) a bounded
+batch at a time. The client's socket timeouts are short (``TIMEOUT_S``): a stalled Redis makes
+requests fail (the mock's 503, ``store_guard.py``) within a second, not hang.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -17,9 +26,14 @@ from typing import Any
 
 import orjson
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
+from . import redis_scripts as lua
 from .store import (
     DEFAULT_SESSION,
+    DEFAULT_TTL_S,
+    SWEEP_LIMIT,
     JournalPage,
     SessionInfo,
     WindowCount,
@@ -28,36 +42,14 @@ from .store import (
     window_of,
 )
 
-APPEND = """
-if redis.call('EXISTS', KEYS[4]) == 0 then return 0 end
-local seq = redis.call('INCR', KEYS[1])
-local entry = string.sub(ARGV[1], 1, -2) .. ',"seq":' .. seq .. '}'
-local n = redis.call('RPUSH', KEYS[2], entry)
-local limit = tonumber(ARGV[2])
-if n > limit then
-  redis.call('LTRIM', KEYS[2], n - limit, -1)
-  redis.call('INCRBY', KEYS[3], n - limit)
-end
-return seq
-"""
-FINISH = """
-if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
-local seq = tonumber(ARGV[2])
-local n = redis.call('LLEN', KEYS[2])
-local index = n - 1 - (tonumber(redis.call('GET', KEYS[1]) or '0') - seq)
-if index < 0 or index >= n then return 0 end
-local kept = cjson.decode(redis.call('LINDEX', KEYS[2], index))
-if kept.in_flight ~= true or math.abs(kept.received_at - tonumber(ARGV[3])) > 1e-6 then
-  return 0
-end
-redis.call('LSET', KEYS[2], index, string.sub(ARGV[1], 1, -2) .. ',"seq":' .. seq .. '}')
-return 1
-"""
-RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 LOCK_TTL_MS = 30_000
+LOCK_WAIT_S = 30.0
+#: Socket and connect timeout of every Redis call, seconds.
+TIMEOUT_S = 1.0
+#: Redis keeps a session's keys this much longer than its idle time (clocks differ).
+TTL_MARGIN_S = 60.0
+#: Parsed plans kept per process, by session and plan version.
+PLAN_CACHE = 256
 
 
 def _text(value: Any) -> str:
@@ -65,122 +57,166 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-LOCK_WAIT_S = 30.0
+def _hex(text: str) -> str:
+    """A session id as it appears in key names: hex, so only ``[0-9a-f]``."""
+    return text.encode().hex()
+
+
+def _digest(key: str) -> str:
+    """A rate counter's name in Redis: its key carries an API key, which Redis never sees."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class RedisStore:
     """Sessions, journals, state and counters in one Redis database."""
 
+    outages: tuple[type[BaseException], ...] = (
+        redis.ConnectionError,
+        redis.TimeoutError,
+        redis.exceptions.ReadOnlyError,
+        OSError,
+    )
+
     def __init__(self, client: redis.Redis, prefix: str = "fp") -> None:
         self.redis = client
         self.prefix = prefix
-        self._append = client.register_script(APPEND)
-        self._release = client.register_script(RELEASE)
-        self._finish = client.register_script(FINISH)
+        self._index = f"{prefix}:sessions"
+        self._scripts = {
+            name: client.register_script(getattr(lua, name))
+            for name in (
+                "TOUCH",
+                "SWEEP",
+                "SET_PLAN",
+                "TAKE_STEP",
+                "APPEND",
+                "FINISH",
+                "SAVE_STATE",
+                "HIT",
+                "RELEASE",
+            )
+        }
+        self._plans: dict[tuple[str, str], dict[str, Any] | None] = {}
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
-        """``redis://HOST:PORT/DB``; fails at once, saying why, when Redis cannot be reached."""
-        client = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+        """``redis://HOST:PORT/DB``; fails at once, saying why, when Redis cannot be reached.
+
+        One retry (a pooled connection that a Redis restart broke reconnects), no backoff.
+        """
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=TIMEOUT_S,
+            socket_connect_timeout=TIMEOUT_S,
+            retry=Retry(NoBackoff(), 1),
+            health_check_interval=30,
+        )
         client.ping()
         return cls(client)
 
-    def _key(self, session_id: str, *parts: str) -> str:
-        return ":".join((self.prefix, "s", session_id, *parts))
+    def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        return self._scripts[name](keys=keys, args=args)
 
-    def create_session(self, session_id: str, secret: str, now: float) -> None:
+    def _keys(self, session_id: str) -> list[str]:
+        """The session's hash, journal, state and counters."""
+        base = f"{self.prefix}:s:{_hex(session_id)}"
+        return [base, f"{base}:journal", f"{base}:state", f"{base}:counters"]
+
+    def ping(self) -> None:
+        self.redis.ping()
+
+    def create_session(
+        self, session_id: str, secret: str, now: float, ttl_s: float = DEFAULT_TTL_S
+    ) -> None:
+        keys = self._keys(session_id)
         pipe = self.redis.pipeline()
+        pipe.delete(*keys)
         pipe.hset(
-            self._key(session_id),
+            keys[0],
             mapping={"created_at": now, "touched_at": now, "secret": secret, "plan": ""},
         )
-        pipe.zadd(f"{self.prefix}:sessions", {session_id: now})
+        pipe.pexpire(keys[0], int((ttl_s + TTL_MARGIN_S) * 1000))
+        pipe.zadd(self._index, {session_id: now})
         pipe.execute()
 
     def session(self, session_id: str, now: float, ttl_s: float) -> SessionInfo | None:
-        key = self._key(session_id)
-        if session_id == DEFAULT_SESSION:
-            self.redis.hsetnx(key, "created_at", 0)
-        data = {_text(k): _text(v) for k, v in self.redis.hgetall(key).items()}
-        if not data:
+        keys = self._keys(session_id)
+        args = [
+            session_id,
+            repr(now),
+            repr(float(ttl_s)),
+            int((ttl_s + TTL_MARGIN_S) * 1000),
+            "1" if session_id == DEFAULT_SESSION else "0",
+        ]
+        found = self._run("TOUCH", [*keys, self._index], args)
+        if not found:
             return None
-        if session_id != DEFAULT_SESSION:
-            if now - float(data["touched_at"]) > ttl_s:
-                self.delete_session(session_id)
-                return None
-            pipe = self.redis.pipeline()
-            pipe.hset(key, "touched_at", now)
-            pipe.zadd(f"{self.prefix}:sessions", {session_id: now})
-            pipe.execute()
-        plan = orjson.loads(data["plan"]) if data.get("plan") else None
+        created_at, secret, version = found
         return SessionInfo(
-            session_id, float(data.get("created_at", 0)), now, plan, data.get("secret", "")
+            session_id,
+            float(created_at or 0),
+            now,
+            self._plan(session_id, keys[0], _text(version)) if version else None,
+            _text(secret or b""),
         )
 
+    def _plan(self, session_id: str, key: str, version: str) -> dict[str, Any] | None:
+        """The session's plan, parsed once per version in this process (not per request):
+        each ``set_plan`` stores a fresh random version token beside the plan."""
+        cached = self._plans.get((session_id, version))
+        if cached is not None:
+            return cached
+        raw, stored = self.redis.hmget(key, "plan", "plan_v")
+        plan = orjson.loads(raw) if raw else None
+        if len(self._plans) >= PLAN_CACHE:  # emptied rather than grown, as canned.py's caches
+            self._plans.clear()
+        self._plans[(session_id, _text(stored or b""))] = plan
+        return plan
+
     def delete_session(self, session_id: str) -> bool:
-        existed = bool(self.redis.exists(self._key(session_id))) and session_id != DEFAULT_SESSION
-        keys = [
-            self._key(session_id),
-            *self.redis.scan_iter(match=self._key(session_id, "*"), count=500),
-            *self.redis.scan_iter(match=f"{self.prefix}:c:{session_id}:*", count=500),
-        ]
+        keys = self._keys(session_id)
         pipe = self.redis.pipeline()
-        for start in range(0, len(keys), 500):
-            pipe.delete(*keys[start : start + 500])
-        pipe.zrem(f"{self.prefix}:sessions", session_id)
-        pipe.execute()
-        return existed
+        pipe.exists(keys[0])
+        pipe.delete(*keys)
+        pipe.zrem(self._index, session_id)
+        existed = pipe.execute()[0]
+        return bool(existed) and session_id != DEFAULT_SESSION
 
     def session_ids(self) -> list[str]:
-        return sorted(_text(m) for m in self.redis.zrange(f"{self.prefix}:sessions", 0, -1))
+        return sorted(_text(m) for m in self.redis.zrange(self._index, 0, -1))
 
-    def expire(self, now: float, ttl_s: float) -> list[str]:
-        idle = [
-            _text(m)
-            for m in self.redis.zrangebyscore(f"{self.prefix}:sessions", "-inf", now - ttl_s)
-        ]
-        for session_id in idle:
-            self.delete_session(session_id)
-        return idle
+    def expire(self, now: float, ttl_s: float, limit: int = SWEEP_LIMIT) -> list[str]:
+        cutoff = repr(now - ttl_s)
+        found = self._run("SWEEP", [self._index], [f"({cutoff}", limit, f"{self.prefix}:s:"])
+        return [_text(m) for m in found]
 
     def set_plan(self, session_id: str, plan: dict[str, Any] | None) -> None:
-        pipe = self.redis.pipeline()
-        pipe.hset(self._key(session_id), "plan", orjson.dumps(plan).decode() if plan else "")
-        pipe.set(self._key(session_id, "step"), 0)
-        pipe.execute()
+        text = orjson.dumps(plan).decode() if plan else ""
+        args = [text, "1" if session_id == DEFAULT_SESSION else "0", secrets.token_hex(8)]
+        if not self._run("SET_PLAN", self._keys(session_id)[:1], args):
+            raise KeyError(session_id)
 
     def take_step(self, session_id: str) -> int:
-        return int(self.redis.incr(self._key(session_id, "step"))) - 1
+        index = int(self._run("TAKE_STEP", self._keys(session_id)[:1], []))
+        if index < 0:
+            raise KeyError(session_id)
+        return index
 
     def append(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
-        keys = [
-            self._key(session_id, "seq"),
-            self._key(session_id, "journal"),
-            self._key(session_id, "dropped"),
-            self._key(session_id),
-        ]
-        return int(self._append(keys=keys, args=[orjson.dumps(entry), limit]))
+        keys = self._keys(session_id)[:2]
+        return int(self._run("APPEND", keys, [orjson.dumps(entry), limit]))
 
     def begin(self, session_id: str, entry: dict[str, Any], limit: int) -> int:
         return self.append(session_id, in_flight(entry), limit)
 
     def finish(self, session_id: str, seq: int, entry: dict[str, Any]) -> bool:
-        keys = [
-            self._key(session_id, "seq"),
-            self._key(session_id, "journal"),
-            self._key(session_id),
-        ]
-        args: list[bytes | int | str] = [
-            orjson.dumps(completed(entry)),
-            seq,
-            repr(float(entry["received_at"])),
-        ]
-        return bool(self._finish(keys=keys, args=args))
+        args = [orjson.dumps(completed(entry)), seq, repr(float(entry["received_at"]))]
+        return bool(self._run("FINISH", self._keys(session_id)[:2], args))
 
     def journal(self, session_id: str) -> JournalPage:
+        keys = self._keys(session_id)
         pipe = self.redis.pipeline()
-        pipe.lrange(self._key(session_id, "journal"), 0, -1)
-        pipe.get(self._key(session_id, "dropped"))
+        pipe.lrange(keys[1], 0, -1)
+        pipe.hget(keys[0], "dropped")
         raw, dropped = pipe.execute()
         return JournalPage([orjson.loads(item) for item in raw], int(dropped or 0))
 
@@ -188,7 +224,8 @@ class RedisStore:
     def state(
         self, session: str, provider: str, seed: Callable[[], dict[str, Any]]
     ) -> Iterator[dict[str, Any]]:
-        lock, token = self._key(session, "lock", provider), secrets.token_hex(8)
+        keys = self._keys(session)
+        lock, token = f"{keys[0]}:lock:{_hex(provider)}", secrets.token_hex(8)
         deadline = time.monotonic() + LOCK_WAIT_S
         while not self.redis.set(lock, token, nx=True, px=LOCK_TTL_MS):
             if time.monotonic() > deadline:
@@ -197,28 +234,24 @@ class RedisStore:
                 )
             time.sleep(0.001)
         try:
-            key = self._key(session, "state", provider)
-            raw = self.redis.get(key)
+            raw = self.redis.hget(keys[2], provider)
             data = orjson.loads(raw) if raw else seed()
             yield data
-            if self.redis.exists(self._key(session)):  # not for a session that ended meanwhile
-                self.redis.set(key, orjson.dumps(data))
+            self._run("SAVE_STATE", [keys[0], keys[2]], [provider, orjson.dumps(data)])
         finally:
-            self._release(keys=[lock], args=[token])
+            self._run("RELEASE", [lock], [token])
 
-    def _counter(self, key: str, window: int) -> str:
-        return f"{self.prefix}:c:{key}:{window}"
-
-    def hit(self, key: str, window_s: float, now: float) -> WindowCount:
+    def _count(self, key: str, window_s: float, now: float, add: bool) -> WindowCount:
         window = window_of(window_s, now)
-        pipe = self.redis.pipeline()
-        pipe.incr(self._counter(key, window))
-        pipe.expire(self._counter(key, window), max(1, int(window_s * 2) + 1))
-        count, _ = pipe.execute()
+        keys = self._keys(key.partition(":")[0])
+        digest = _digest(key)
+        loose = f"{self.prefix}:c:{digest}:{window}"
+        args = [digest, str(window), max(1, int(window_s * 2) + 1), int(add)]
+        count = self._run("HIT", [keys[0], keys[3], loose], args)
         return WindowCount(int(count), (window + 1) * window_s)
 
+    def hit(self, key: str, window_s: float, now: float) -> WindowCount:
+        return self._count(key, window_s, now, add=True)
+
     def peek(self, key: str, window_s: float, now: float) -> WindowCount:
-        window = window_of(window_s, now)
-        return WindowCount(
-            int(self.redis.get(self._counter(key, window)) or 0), (window + 1) * window_s
-        )
+        return self._count(key, window_s, now, add=False)

@@ -12,11 +12,18 @@ import secrets
 
 SESSION_HEADER = "X-Faultproof-Session"
 PREFIX = re.compile(r"^/s/([A-Za-z0-9_-]{1,64})(/.*)?$")
+#: What an id the mock issues (or ``default``) looks like; anything else was never issued.
+VALID_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def new_id() -> str:
     """An unguessable session id."""
     return secrets.token_urlsafe(16)
+
+
+def valid_id(session_id: str) -> bool:
+    """Whether ``session_id`` could be one the mock issued: others never reach a store."""
+    return VALID_ID.fullmatch(session_id) is not None
 
 
 def new_secret() -> str:

@@ -41,9 +41,24 @@ from typing import Any
 
 import orjson
 
+from .sqlite_files import Connections
 from .sqlite_locks import KeyLocks
+from .sqlite_schema import (
+    ADD_DEFAULT,
+    APPEND,
+    DEFAULT,
+    FINISH,
+    HIT,
+    SAVE_STATE,
+    SCHEMA_VERSION,
+    STATE,
+    TOUCH,
+    setup,
+)
 from .store import (
     DEFAULT_SESSION,
+    DEFAULT_TTL_S,
+    SWEEP_LIMIT,
     JournalPage,
     SessionInfo,
     WindowCount,
@@ -52,95 +67,25 @@ from .store import (
     window_of,
 )
 
-TRIM_EVERY = 64
-BUSY_TIMEOUT_S = 30.0
-SCHEMA_VERSION = 1  # PRAGMA user_version of a file this module made
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, created_at REAL NOT NULL, touched_at REAL NOT NULL,
-    secret TEXT NOT NULL, plan BLOB, step INTEGER NOT NULL DEFAULT 0,
-    seq INTEGER NOT NULL DEFAULT 0, kept INTEGER NOT NULL DEFAULT 0,
-    dropped INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS journal (
-    session TEXT NOT NULL, seq INTEGER NOT NULL, bound INTEGER NOT NULL, entry TEXT NOT NULL,
-    PRIMARY KEY (session, seq)
-) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS journal_bound AFTER INSERT ON journal BEGIN
-    UPDATE sessions SET seq = NEW.seq, dropped = dropped + max(0, kept + 1 - NEW.bound),
-        kept = min(kept + 1, NEW.bound) WHERE id = NEW.session;
-    DELETE FROM journal WHERE NEW.seq % {TRIM_EVERY} = 0 AND session = NEW.session
-        AND seq <= NEW.seq - (SELECT kept FROM sessions WHERE id = NEW.session);
-END;
-CREATE TABLE IF NOT EXISTS states (
-    session TEXT NOT NULL, provider TEXT NOT NULL, data BLOB NOT NULL,
-    PRIMARY KEY (session, provider)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS counters (
-    key TEXT PRIMARY KEY, win INTEGER NOT NULL, count INTEGER NOT NULL
-) WITHOUT ROWID;
-"""
-ADD_DEFAULT = (
-    "INSERT OR IGNORE INTO sessions (id, created_at, touched_at, secret) VALUES (?, 0, 0, '')"
-)
-TOUCH = (
-    "UPDATE sessions SET touched_at = ?1 WHERE id = ?2 AND (id = ?4 OR ?1 - touched_at <= ?3) "
-    "RETURNING created_at, plan, secret"
-)
-DEFAULT = "SELECT created_at, plan, secret FROM sessions WHERE id = ?"
-APPEND = (
-    "INSERT INTO journal (session, seq, bound, entry) "
-    "SELECT id, seq + 1, ?2, json_set(?3, '$.seq', seq + 1) FROM sessions WHERE id = ?1 "
-    "RETURNING seq"
-)
-#: Completes an in-flight entry in place: still kept (rows past the bound wait for a trim, so
-#: ``kept`` decides), still in flight, and begun at the same time (received_at, to a µs).
-FINISH = (
-    "UPDATE journal SET entry = json_set(?3, '$.seq', ?2) WHERE session = ?1 AND seq = ?2 "
-    "AND seq > (SELECT seq - kept FROM sessions WHERE id = ?1) "
-    "AND json_extract(entry, '$.in_flight') = 1 "
-    "AND abs(json_extract(entry, '$.received_at') - ?4) <= 1e-6 RETURNING seq"
-)
-STATE = (
-    "SELECT (SELECT data FROM states WHERE session = ?1 AND provider = ?2) "
-    "FROM sessions WHERE id = ?1"
-)
-SAVE_STATE = (
-    "INSERT OR REPLACE INTO states (session, provider, data) "
-    "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?1)"
-)
-HIT = (
-    "INSERT INTO counters (key, win, count) VALUES (?1, ?2, 1) ON CONFLICT (key) DO UPDATE "
-    "SET count = CASE WHEN win = ?2 THEN count + 1 ELSE 1 END, win = ?2 RETURNING count"
-)
-
-
-# Connections a parent process left open when it forked: never used or closed in the child
-# (closing would release the parent's POSIX locks as seen from this process), only kept alive.
-_INHERITED: list[Any] = []
-
 
 class SqliteStore:
     """Sessions, journals, state and counters in one SQLite file shared by this host's workers."""
 
+    outages: tuple[type[BaseException], ...] = (sqlite3.OperationalError, OSError)
+
     def __init__(self, path: str) -> None:
         self.path = path
-        self._local = threading.local()
+        self._files = Connections(path, setup)
         self._writing = threading.RLock()
         self._holds = KeyLocks(f"{path}-locks")
-        with closing(self._open()) as conn:
+        with closing(self._files.open()) as conn:
             version = conn.execute("PRAGMA user_version").fetchall()[0][0]
             if version != SCHEMA_VERSION and conn.execute("SELECT 1 FROM sqlite_schema").fetchall():
                 raise ValueError(
                     f"{path} holds another database (user_version {version}, expected "
                     f"{SCHEMA_VERSION}): name a new file, or use sqlite:// for a fresh one"
                 )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(
-                SCHEMA.replace("{TRIM_EVERY}", str(TRIM_EVERY))
-                + f"PRAGMA user_version = {SCHEMA_VERSION};"
-            )
-            conn.execute(ADD_DEFAULT, (DEFAULT_SESSION,))
+            setup(conn)
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _forget(ref()))
 
@@ -159,16 +104,12 @@ class SqliteStore:
         atexit.register(_remove_in, os.getpid(), folder)
         return cls(os.path.join(folder, "state.db"))
 
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        conn.execute("PRAGMA synchronous=OFF")
-        return conn
-
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._open()
-        return conn
+        return self._files.get()
+
+    def ping(self) -> None:
+        """A write, as a request would make: fails while the file is read-only."""
+        self._write("UPDATE sessions SET step = step WHERE id = ?", (DEFAULT_SESSION,))
 
     @contextmanager
     def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> Iterator[sqlite3.Connection]:
@@ -188,7 +129,9 @@ class SqliteStore:
         with self._writing:
             return self._conn().execute(sql, params).fetchall()
 
-    def create_session(self, session_id: str, secret: str, now: float) -> None:
+    def create_session(
+        self, session_id: str, secret: str, now: float, ttl_s: float = DEFAULT_TTL_S
+    ) -> None:
         with self._transaction() as conn:
             self._drop(conn, session_id)
             conn.execute(
@@ -238,14 +181,14 @@ class SqliteStore:
         )
         return [row[0] for row in rows]
 
-    def expire(self, now: float, ttl_s: float) -> list[str]:
+    def expire(self, now: float, ttl_s: float, limit: int = SWEEP_LIMIT) -> list[str]:
         with self._transaction() as conn:
             idle = [
                 row[0]
                 for row in conn.execute(
-                    "SELECT id FROM sessions WHERE id != ? AND ? - touched_at > ? "
-                    "ORDER BY touched_at, id",
-                    (DEFAULT_SESSION, now, ttl_s),
+                    "SELECT id FROM sessions WHERE touched_at < ? AND id != ? "
+                    "ORDER BY touched_at, id LIMIT ?",
+                    (now - ttl_s, DEFAULT_SESSION, limit),
                 ).fetchall()
             ]
             for session_id in idle:
@@ -325,10 +268,9 @@ class SqliteStore:
 
 
 def _forget(store: SqliteStore | None) -> None:
-    """In a forked child: open new connections; the parent's stay untouched (see ``_INHERITED``)."""
+    """In a forked child: open new connections; the parent's stay untouched (``sqlite_files``)."""
     if store is not None:
-        _INHERITED.append(store._local)
-        store._local = threading.local()
+        store._files = store._files.in_child()
         store._writing = threading.RLock()  # another thread may have held it at the fork
         store._holds = store._holds.in_child()
 

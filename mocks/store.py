@@ -18,6 +18,10 @@ from typing import Any, Protocol
 DEFAULT_SESSION = "default"
 #: The key that marks a journal entry whose request has no answer yet (``Store.begin``).
 IN_FLIGHT = "in_flight"
+#: A session's idle time before it expires, unless the config says otherwise.
+DEFAULT_TTL_S = 3600.0
+#: Most sessions one ``expire`` call removes: a sweep inside a request stays bounded.
+SWEEP_LIMIT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,20 +70,39 @@ class JournalPage:
 
 
 class Store(Protocol):
-    """What the mock needs from a state store (both implementations pass one test suite)."""
+    """What the mock needs from a state store (every implementation passes one test suite).
 
-    def create_session(self, session_id: str, secret: str, now: float) -> None: ...
+    ``outages`` names the exceptions by which the store says it cannot be reached (a refused
+    connection, a timeout, a read-only file): ``store_guard.py`` answers those with the mock's
+    own 503, and lets any other exception through as the bug it is.
+    """
+
+    outages: tuple[type[BaseException], ...]
+
+    def ping(self) -> None:
+        """Raise one of ``outages`` when the store cannot be reached (and written)."""
+        ...
+
+    def create_session(
+        self, session_id: str, secret: str, now: float, ttl_s: float = DEFAULT_TTL_S
+    ) -> None:
+        """A new session, idle for at most ``ttl_s`` before it expires."""
+        ...
 
     def session(self, session_id: str, now: float, ttl_s: float) -> SessionInfo | None:
-        """The session, touched at ``now``; ``None`` when unknown or idle longer than ``ttl_s``."""
+        """The session, touched at ``now``; ``None`` when unknown or idle longer than ``ttl_s``.
+
+        Its ``plan`` is the stored one, not a copy (O(1) however long): never change it.
+        """
         ...
 
     def delete_session(self, session_id: str) -> bool: ...
 
     def session_ids(self) -> list[str]: ...
 
-    def expire(self, now: float, ttl_s: float) -> list[str]:
-        """Remove sessions idle longer than ``ttl_s``; their ids."""
+    def expire(self, now: float, ttl_s: float, limit: int = SWEEP_LIMIT) -> list[str]:
+        """Remove at most ``limit`` sessions idle longer than ``ttl_s``, longest idle first;
+        their ids. Bounded, so a sweep never costs a request more than ``limit`` removals."""
         ...
 
     def set_plan(self, session_id: str, plan: dict[str, Any] | None) -> None:

@@ -28,6 +28,7 @@ from ..canned import Answer, Ask, Canned
 from ..faults import PLAN_SLOT
 from ..front import ONWARD_KEY
 from ..memory_store import MemoryStore
+from ..store_guard import unwrapped
 from . import async_wire
 from .protocol import TRANSPORT
 
@@ -44,7 +45,7 @@ class MockASGI:
         self.app = app
         self.canned: Canned = app.wsgi_app.canned  # type: ignore[attr-defined]
         cfg = app.extensions["faultproof"]
-        self.on_loop = isinstance(cfg.store, MemoryStore)
+        self.on_loop = isinstance(unwrapped(cfg.store), MemoryStore)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faultproof")
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:

@@ -7,7 +7,8 @@ import sqlite3
 import threading
 from typing import Any
 
-from faultproof.mocks.sqlite_store import TRIM_EVERY, SqliteStore
+from faultproof.mocks.sqlite_schema import TRIM_EVERY
+from faultproof.mocks.sqlite_store import SqliteStore
 from faultproof.mocks.store import DEFAULT_SESSION
 
 
