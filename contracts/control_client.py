@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -11,12 +12,19 @@ from .errors import FaultproofError
 
 #: How often a settling journal is read again.
 SETTLE_POLL_S = 0.05
+#: Where the control token comes from when none is given (``faultproof serve`` reads it too).
+TOKEN_ENV = "FAULTPROOF_CONTROL_TOKEN"
 
 
 class MockControl:
-    """The mock's control plane, as the runner uses it."""
+    """The mock's control plane, as the runner uses it.
+
+    ``token`` is the mock's ``--control-token`` (default ``$FAULTPROOF_CONTROL_TOKEN``): a mock
+    started with one asks it of every caller; a mock without one ignores it.
+    """
 
     def __init__(self, url: str, token: str | None = None) -> None:
+        token = token if token is not None else os.environ.get(TOKEN_ENV) or None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url = url.rstrip("/")
         self.http = httpx.Client(base_url=self.url + "/__faultproof", headers=headers, timeout=30)

@@ -18,6 +18,9 @@ from faultproof.contracts.schemas import load_schema
 
 from .serving.options import for_workers, mock_config
 
+#: Most journal entries a session may keep (each holds up to 16 KiB of body each way).
+MAX_JOURNAL_LIMIT = 100_000
+
 
 def _provider_id(value: str | None) -> str | None:
     """Validate a provider id against the catalogue, listing the valid ones when unknown."""
@@ -129,7 +132,7 @@ def schema(provider: str) -> None:
     "--journal-limit",
     default=10_000,
     show_default=True,
-    type=click.IntRange(1, 10_000_000),
+    type=click.IntRange(1, MAX_JOURNAL_LIMIT),
     help="Journal entries kept per session; older ones are dropped and counted.",
 )
 @click.option(
@@ -143,7 +146,25 @@ def schema(provider: str) -> None:
     "--control-token",
     envvar="FAULTPROOF_CONTROL_TOKEN",
     default=None,
-    help="Token the control plane asks of non-loopback callers (env FAULTPROOF_CONTROL_TOKEN).",
+    help="Token the control plane asks of every caller, loopback included "
+    "(env FAULTPROOF_CONTROL_TOKEN).",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    envvar="FAULTPROOF_ALLOW_HOST",
+    callback=lambda _ctx, _param, values: _split_commas(values),
+    metavar="HOST[:PORT]",
+    help="A Host the control plane answers besides localhost, loopback and the bound address "
+    "(.example.com: it and its subdomains; repeatable; env FAULTPROOF_ALLOW_HOST, "
+    "comma-separated).",
+)
+@click.option(
+    "--webhook-allow",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="A webhook receiver besides loopback ones (repeatable).",
 )
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
 def serve(
@@ -157,6 +178,8 @@ def serve(
     journal_limit: int,
     session_ttl: float,
     control_token: str | None,
+    allow_hosts: tuple[str, ...],
+    webhook_allow: tuple[str, ...],
     access_log: bool,
 ) -> None:
     """Serve the mock: every provider's API, its documented errors on demand, and faults."""
@@ -181,6 +204,8 @@ def serve(
         "journal_limit": journal_limit,
         "session_ttl": session_ttl,
         "control_token": control_token,
+        "allow_hosts": [*allow_hosts, *([host] if host not in ("0.0.0.0", "::") else [])],
+        "webhook_allow": list(webhook_allow),
     }
     config = mock_config(**options)
     click.echo(
@@ -196,6 +221,11 @@ def serve(
             "pip install 'uvicorn>=0.30' httptools uvloop (or reinstall faultproof)"
         ) from None
     run(config, for_workers(options, config), host, port, workers, threads, access_log)
+
+
+def _split_commas(values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--allow-host a,b`` (and the env variable's commas) as ``("a", "b")``."""
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
 def _is_loopback(host: str) -> bool:
@@ -260,6 +290,12 @@ def _strict_option(command: Callable[..., None]) -> Callable[..., None]:
 )
 @click.option("--mock-url", metavar="URL", help="A running mock; without it one starts in-process.")
 @click.option(
+    "--control-token",
+    envvar="FAULTPROOF_CONTROL_TOKEN",
+    default=None,
+    help="The --mock-url mock's control token (env FAULTPROOF_CONTROL_TOKEN).",
+)
+@click.option(
     "--workers",
     default=32,
     show_default=True,
@@ -301,6 +337,7 @@ def run(
     providers: tuple[str, ...],
     patterns: tuple[str, ...],
     mock_url: str | None,
+    control_token: str | None,
     workers: int,
     json_path: str | None,
     junit_path: str | None,
@@ -328,6 +365,7 @@ def run(
         providers=providers,
         patterns=patterns,
         mock_url=mock_url,
+        control_token=control_token,
         workers=workers,
         fuzz=(fuzz_examples, fuzz_seed),
         strict=strict,

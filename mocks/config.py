@@ -27,8 +27,12 @@ class MockConfig:
         catalogue: The catalogue to serve (the bundled one by default).
         journal_limit: Entries kept per session; older ones are dropped and counted.
         session_ttl_s: Idle time after which a session is forgotten.
-        control_token: Token the control plane asks of callers that are not on loopback;
-            without one, only loopback callers may use it.
+        control_token: Token the control plane asks of every caller, loopback included;
+            without one, only loopback callers may use it (``access.py``).
+        allow_hosts: ``Host`` values the control plane answers besides ``localhost``, the
+            loopback addresses and the address it is bound to (``--allow-host``).
+        webhook_allow: ``HOST[:PORT]`` webhook receivers allowed besides loopback ones
+            (``--webhook-allow``, ``webhook_targets.py``).
     """
 
     providers: tuple[str, ...] = PROVIDERS
@@ -40,6 +44,8 @@ class MockConfig:
     journal_limit: int = 10_000
     session_ttl_s: float = 3600.0
     control_token: str | None = None
+    allow_hosts: tuple[str, ...] = ()
+    webhook_allow: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.journal_limit < 1:

@@ -1,21 +1,20 @@
 """The control plane under ``/__faultproof/``: health, catalogue, sessions, plans, journals.
 
-Loopback callers only, unless the mock has a control token: then any caller presenting it
-(``Authorization: Bearer <token>`` or ``X-Faultproof-Token``) may use it. Bad input gets a
-400 or 404 that says what is wrong and lists what is valid; nothing is half-applied.
+Who may call it is ``access.py``'s rule (known Host, no foreign Origin, the token from every
+peer when one is set, else loopback peers only); bodies are bounded by ``control_input.py``.
+Bad input gets a 400 or 404 that says what is wrong and lists what is valid; nothing is
+half-applied.
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 from typing import Any
 
 import orjson
 from flask import Blueprint, Response, current_app, request
 
-from . import plans, sessions
-from .store import IN_FLIGHT
+from . import access, control_input, plans, sessions
+from .store import DEFAULT_SESSION, IN_FLIGHT
 from .store_guard import lost_of, report
 from .surface import config
 
@@ -38,40 +37,34 @@ def mock_error(
     return response
 
 
-def _loopback(address: str | None) -> bool:
-    try:
-        return ipaddress.ip_address(address or "").is_loopback
-    except ValueError:
-        return False
-
-
 @blueprint.before_request
 def guard() -> Response | None:
-    """Loopback only by default; with a control token, the token from anywhere."""
-    token = config().control_token
-    if token:
-        given = request.headers.get("X-Faultproof-Token") or ""
-        scheme, _, rest = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer":
-            given = given or rest.strip()
-        if _loopback(request.remote_addr) or hmac.compare_digest(given.encode(), token.encode()):
-            return None
-        return mock_error(
-            "the control plane needs its token: Authorization: Bearer <token> "
-            "or X-Faultproof-Token",
-            401,
-            None,
-            "unauthorized",
-        )
-    if _loopback(request.remote_addr):
-        return None
-    return mock_error(
-        f"the control plane answers loopback callers only ({request.remote_addr} is not); "
-        "start the mock with --control-token to allow others",
-        403,
-        None,
-        "forbidden",
+    """The access rule of ``access.py``: Host, Origin, token or loopback, body type and size."""
+    cfg = config()
+    environ = request.environ
+    asked = access.Asked(
+        request.method,
+        request.headers,
+        request.remote_addr,
+        (str(environ.get("SERVER_NAME", "")), str(environ.get("SERVER_PORT", ""))),
+        request.content_length,
     )
+    refusal = access.check(asked, cfg.allow_hosts, cfg.control_token)
+    if refusal is None:
+        return None
+    return mock_error(refusal.message, refusal.status, None, refusal.kind)
+
+
+def no_content() -> Response:
+    """A 204: no body, so no ``Content-Type`` either."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response
+
+
+def _body(what: str, empty: Any = None) -> Any:
+    """The request's JSON body, bounded (``control_input.py``); ``BodyError`` if refused."""
+    return control_input.read(request.stream.read, what, empty)
 
 
 @blueprint.get("/health")
@@ -135,7 +128,10 @@ def create_session() -> Response:
 def list_sessions() -> Response:
     cfg = config()
     cfg.store.expire(cfg.clock(), cfg.session_ttl_s)
-    return json_response({"sessions": cfg.store.session_ids()})
+    ids = cfg.store.session_ids()
+    if not cfg.control_token:  # an id is a session's capability: listed only to token holders
+        return json_response({"count": len(ids)})
+    return json_response({"count": len(ids), "sessions": ids})
 
 
 @blueprint.get("/sessions/<session_id>")
@@ -158,9 +154,17 @@ def get_session(session_id: str) -> Response:
 
 @blueprint.delete("/sessions/<session_id>")
 def delete_session(session_id: str) -> Response:
+    if session_id == DEFAULT_SESSION:
+        return mock_error(
+            "the default session cannot be deleted (it serves requests without a session); "
+            f"DELETE /__faultproof/sessions/{DEFAULT_SESSION}/plan clears its plan",
+            409,
+            None,
+            "default-session",
+        )
     if not config().store.delete_session(session_id):
         return mock_error(f"unknown session {session_id!r}", 404, None, "unknown-session")
-    return Response(status=204)
+    return no_content()
 
 
 @blueprint.put("/sessions/<session_id>/plan")
@@ -169,9 +173,10 @@ def put_plan(session_id: str) -> Response:
     if missing := _session_or_404(session_id):
         return missing
     try:
-        data = orjson.loads(request.get_data())
-    except orjson.JSONDecodeError as exc:
-        return mock_error(f"the plan is not valid JSON: {exc}", 400)
+        data = _body("the plan")
+        control_input.check_steps(data)
+    except control_input.BodyError as exc:
+        return mock_error(str(exc), exc.status, None, exc.kind)
     try:
         plan = plans.validate(data, cfg.catalogue, cfg.providers)
     except plans.PlanError as exc:
@@ -185,7 +190,7 @@ def delete_plan(session_id: str) -> Response:
     if missing := _session_or_404(session_id):
         return missing
     config().store.set_plan(session_id, None)
-    return Response(status=204)
+    return no_content()
 
 
 @blueprint.get("/sessions/<session_id>/journal")
@@ -224,10 +229,12 @@ def post_webhook(session_id: str) -> Response:
             f"webhooks are {webhooks.PROVIDER}'s; this mock serves {list(cfg.providers)}", 400
         )
     try:
-        delivery = webhooks.prepare(
-            orjson.loads(request.get_data() or b"null"), cfg.catalogue, info.secret
-        )
-    except (orjson.JSONDecodeError, webhooks.WebhookError) as exc:
+        data = _body("the webhook request")
+    except control_input.BodyError as exc:
+        return mock_error(f"bad webhook request: {exc}", exc.status, None, exc.kind)
+    try:
+        delivery = webhooks.prepare(data, cfg.catalogue, info.secret, cfg.webhook_allow)
+    except webhooks.WebhookError as exc:
         return mock_error(f"bad webhook request: {exc}", 400, None, "bad-webhook")
     answer, entry = webhooks.deliver(delivery, cfg.clock)
     cfg.store.append(session_id, entry, cfg.journal_limit)

@@ -20,7 +20,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from . import answers, journal, sessions
+from . import answers, control, journal, sessions
 from .canned import Answer, Ask, Canned
 from .store_guard import StoreUnavailable, unjournaled
 
@@ -28,6 +28,19 @@ log = logging.getLogger("faultproof.mock")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 #: Where the app finds what the canned path decided for a request it did not answer.
 ONWARD_KEY = "faultproof.onward"
+#: The control plane's first path segment: it answers at the root only, never in a session.
+CONTROL_SEGMENT = "__faultproof"
+
+
+def _not_under_session(rest: str) -> Callable[..., Iterable[bytes]]:
+    """The 404 of ``/s/<id>/__faultproof/...``: sessions hold provider APIs, not the control
+    plane (one session's prefix must not reach another's journal)."""
+    return control.mock_error(
+        f"the control plane is not inside a session: use {rest} (no /s/<id> prefix)",
+        404,
+        None,
+        "not-in-session",
+    )
 
 
 class Front:
@@ -46,6 +59,8 @@ class Front:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         session, rest = sessions.split_prefix(environ.get("PATH_INFO", ""))
+        if session is not None and rest.split("/", 2)[1] == CONTROL_SEGMENT:
+            return _not_under_session(rest)(environ, start_response)
         if session is not None:
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"/s/{session}"
             environ["PATH_INFO"] = rest

@@ -3,7 +3,8 @@
 Fixtures:
 
 - ``faultproof_server``: one mock per test session (per xdist worker) on a free loopback port,
-  or the mock at ``--faultproof-url`` / ``FAULTPROOF_MOCK_URL``.
+  or the mock at ``--faultproof-url`` / ``FAULTPROOF_MOCK_URL`` (with its control token from
+  ``--faultproof-token`` / ``FAULTPROOF_CONTROL_TOKEN``, if it was started with one).
 - ``faultproof_session``: a fresh isolated session per test (``base_urls``, ``plan(...)``,
   ``journal()``), deleted afterwards.
 - ``@pytest.mark.faultproof(provider="alana", scenario="RATE_*")``: the test runs once per
@@ -46,6 +47,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("FAULTPROOF_MOCK_URL"),
         help="A running faultproof mock to use instead of one started per test session "
         "(default: $FAULTPROOF_MOCK_URL).",
+    )
+    group.addoption(
+        "--faultproof-token",
+        metavar="TOKEN",
+        default=os.environ.get("FAULTPROOF_CONTROL_TOKEN"),
+        help="The --faultproof-url mock's control token (default: $FAULTPROOF_CONTROL_TOKEN).",
     )
     group.addoption(
         "--faultproof-strict",
@@ -151,11 +158,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 class FaultproofServer:
     """The mock a test session uses: its URL and its control plane."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str | None = None) -> None:
         from faultproof.contracts.control_client import MockControl
 
         self.url = url.rstrip("/")
-        self.control: MockControl = MockControl(self.url)
+        self.control: MockControl = MockControl(self.url, token)
         self.control.check()
 
     def session(self) -> MockSession:
@@ -170,7 +177,7 @@ def faultproof_server(pytestconfig: pytest.Config) -> Iterator[FaultproofServer]
     """A mock on a free loopback port for the whole test session (one per xdist worker)."""
     url = pytestconfig.getoption("faultproof_url")
     if url:
-        yield FaultproofServer(url)
+        yield FaultproofServer(url, pytestconfig.getoption("faultproof_token"))
         return
     from .serving.inprocess import running_mock
 

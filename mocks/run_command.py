@@ -111,6 +111,7 @@ def run_client(
     mock_url: str | None,
     workers: int,
     outputs: Mapping[str, str | None],
+    control_token: str | None = None,
     fuzz: tuple[int, int] = (0, 0),
     strict: bool = False,
 ) -> bool:
@@ -130,7 +131,9 @@ def run_client(
     client: Client = PythonClient(client_py) if client_py else SubprocessClient(client_cmd or "")
     progress, advance = _progress(len(pairs))
     with _mock(mock_url) as url:
-        runner = Runner(client, MockControl(url), catalogue, workers=workers, on_result=advance)
+        runner = Runner(
+            client, MockControl(url, control_token), catalogue, workers=workers, on_result=advance
+        )
         if progress is not None:
             with progress:  # type: ignore[attr-defined]
                 report = runner.run(pairs)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -21,8 +21,12 @@ import orjson
 from faultproof.contracts import Catalogue, Scenario
 
 from . import journal
+from .webhook_targets import Target, TargetError, resolve
 
 PROVIDER = "ainative"
+#: Bytes of the receiver's reply the mock reads and reports: enough to see its error message,
+#: too little to make the mock a reader of what it can reach.
+REPLY_LIMIT = 512
 
 
 class WebhookError(ValueError):
@@ -35,6 +39,7 @@ class Delivery:
 
     Attributes:
         url: The receiver.
+        target: The receiver's checked address (``webhook_targets.py``), where it is sent.
         scenario: ``webhook_signed``, ``webhook_tampered`` or ``webhook_missing_signature``.
         body: The raw bytes sent.
         headers: The headers sent (``X-Signature`` unless omitted).
@@ -43,6 +48,7 @@ class Delivery:
     """
 
     url: str
+    target: Target
     scenario: Scenario
     body: bytes
     headers: dict[str, str]
@@ -54,8 +60,9 @@ def sign(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def prepare(request: Any, catalogue: Catalogue, secret: str) -> Delivery:
-    """Validate a delivery request (``{url, event, data, tamper, omit_signature}``) and build it."""
+def prepare(request: Any, catalogue: Catalogue, secret: str, allow: Sequence[str] = ()) -> Delivery:
+    """Validate a delivery request (``{url, event, data, tamper, omit_signature}``) and build it;
+    ``allow`` are the ``--webhook-allow`` values that widen where it may go."""
     if not isinstance(request, dict):
         raise WebhookError(
             "the body is a JSON object: {url, event?, data?, tamper?, omit_signature?}"
@@ -68,8 +75,7 @@ def prepare(request: Any, catalogue: Catalogue, secret: str) -> Delivery:
             f"unknown fields {unknown}; valid: url, event, data, tamper, omit_signature, timeout_s"
         )
     url = request.get("url")
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+    if not isinstance(url, str):
         raise WebhookError(f"'url' must be an http(s) URL of the receiver, got {url!r}")
     provider = catalogue.provider(PROVIDER)
     events = list(provider.rules["webhook_events"].value)
@@ -97,7 +103,34 @@ def prepare(request: Any, catalogue: Catalogue, secret: str) -> Delivery:
     headers = {"Content-Type": "application/json", "User-Agent": "faultproof-webhooks"}
     if not omit:
         headers[header] = signature
-    return Delivery(str(url), scenario, body, headers, signature, float(timeout))
+    try:
+        target = resolve(url, allow)
+    except TargetError as exc:
+        raise WebhookError(str(exc)) from None
+    return Delivery(url, target, scenario, body, headers, signature, float(timeout))
+
+
+def _post(delivery: Delivery) -> tuple[int, dict[str, str], str]:
+    """POST to the checked address, no redirects, no proxy; at most ``REPLY_LIMIT`` bytes read."""
+    target = delivery.target
+    extensions = {"sni_hostname": target.server_name} if target.server_name else {}
+    with (
+        httpx.Client(timeout=delivery.timeout_s, follow_redirects=False, trust_env=False) as http,
+        http.stream(
+            "POST",
+            target.url,
+            content=delivery.body,
+            headers={**delivery.headers, "Host": target.host},
+            extensions=extensions,
+        ) as response,
+    ):
+        kept = b""
+        for chunk in response.iter_bytes():
+            kept += chunk
+            if len(kept) >= REPLY_LIMIT:
+                break
+        text = kept[:REPLY_LIMIT].decode(response.encoding or "utf-8", errors="replace")
+        return response.status_code, dict(response.headers), text
 
 
 def deliver(delivery: Delivery, now: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -108,14 +141,7 @@ def deliver(delivery: Delivery, now: Any) -> tuple[dict[str, Any], dict[str, Any
     response_headers: dict[str, str] = {}
     reply: str | None = None
     try:
-        response = httpx.post(
-            delivery.url,
-            content=delivery.body,
-            headers=delivery.headers,
-            timeout=delivery.timeout_s,
-        )
-        status, response_headers = response.status_code, dict(response.headers)
-        reply = response.text[: journal.BODY_LIMIT]
+        status, response_headers, reply = _post(delivery)
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"
     expected = delivery.scenario.status

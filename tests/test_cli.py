@@ -132,7 +132,7 @@ def canned(monkeypatch):
         return judge_module.Judgement(report, ())
 
     monkeypatch.setattr(run_command, "Runner", FakeRunner)
-    monkeypatch.setattr(run_command, "MockControl", lambda url: None)
+    monkeypatch.setattr(run_command, "MockControl", lambda url, token=None: None)
     monkeypatch.setattr(judge_module, "judge", fake_judge)
     return chosen
 

@@ -48,6 +48,8 @@ def mock_config(
     journal_limit: int,
     session_ttl: float,
     control_token: str | None,
+    allow_hosts: Sequence[str] = (),
+    webhook_allow: Sequence[str] = (),
 ) -> MockConfig:
     """The MockConfig ``serve``'s options describe (each worker rebuilds it from them)."""
     return MockConfig(
@@ -57,6 +59,8 @@ def mock_config(
         journal_limit=journal_limit,
         session_ttl_s=session_ttl,
         control_token=control_token,
+        allow_hosts=tuple(allow_hosts),
+        webhook_allow=tuple(webhook_allow),
     )
 
 

@@ -60,7 +60,14 @@ def test_token_when_configured(clock):
         ).status_code
         == 200
     )
-    assert client.get("/__faultproof/health").status_code == 200
+    # A token applies to every peer: loopback too (a reverse proxy on this host is loopback).
+    refused = client.get("/__faultproof/health")
+    assert refused.status_code == 401
+    assert refused.headers["X-Faultproof-Error"] == "unauthorized"
+    assert (
+        client.get("/__faultproof/health", headers={"X-Faultproof-Token": "s3cret"}).status_code
+        == 200
+    )
 
 
 GOOD = {"steps": [{"scenario": "alana.RATE_001", "params": {"retry_after": 1}}]}
