@@ -196,7 +196,11 @@ def _own_failure(response: Response) -> bool:
 
 def _record(surface: Surface, response: Response, status: int | None) -> None:
     """Where each entry is completed (begun by ``_arrive``) or, for a canned answer, written."""
-    _completion(surface, response)(status)
+    try:
+        _completion(surface, response)(status)
+    except StoreUnavailable:
+        g.journaled = True  # counted lost by the guard: not tried again at teardown
+        raise
     g.journaled = True
 
 

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from functools import partial
 from typing import Any, TypeVar
 
@@ -82,11 +82,18 @@ class StoreGuard:
                 raise StoreUnavailable(self._message(self._error), session, counted)
             self._next_probe = now + RETRY_S
 
-    def _call(self, call: Callable[[], T], session: str | None = None, journal: bool = False) -> T:
+    def _call(
+        self,
+        call: Callable[[], T],
+        session: str | None = None,
+        journal: bool = False,
+        probe: bool = False,
+    ) -> T:
         """``call()``, with the store's failures made ``StoreUnavailable`` (a journal write's
-        failure counted as one lost entry of ``session``)."""
+        failure counted as one lost entry of ``session``); a ``probe`` always asks the store."""
         try:
-            self._admit(session, journal)
+            if not probe:
+                self._admit(session, journal)
             result = call()
         except StoreUnavailable:
             if journal:
@@ -132,7 +139,7 @@ class StoreGuard:
     def report(self) -> dict[str, Any]:
         """The store's state for health: a fresh probe, what it said, and the entries lost."""
         with suppress(StoreUnavailable):
-            self._call(self.inner.ping)
+            self._call(self.inner.ping, probe=True)
         return {"ok": self._error is None, "error": self._error, "lost": self.lost}
 
     def ping(self) -> None:
@@ -190,8 +197,11 @@ class StoreGuard:
     ) -> Iterator[dict[str, Any]]:
         """The store's block; only the store's own entering and leaving are guarded, never
         what the view does inside it."""
-        held = self.inner.state(session, provider, seed)
-        data = self._call(held.__enter__, session)
+        def enter() -> tuple[AbstractContextManager[dict[str, Any]], dict[str, Any]]:
+            held = self.inner.state(session, provider, seed)
+            return held, held.__enter__()
+
+        held, data = self._call(enter, session)
         try:
             yield data
         except BaseException:
