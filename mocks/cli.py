@@ -16,6 +16,7 @@ import orjson
 from faultproof.contracts import PROVIDERS, FaultproofError, Scenario, default_catalogue
 from faultproof.contracts.schemas import load_schema
 
+from .serving.listen import ListenError, bound_port, listen
 from .serving.options import for_workers, mock_config
 
 #: Most journal entries a session may keep (each holds up to 16 KiB of body each way).
@@ -208,11 +209,6 @@ def serve(
         "webhook_allow": list(webhook_allow),
     }
     config = mock_config(**options)
-    click.echo(
-        f"faultproof: serving {', '.join(chosen)} on http://{host}:{port} "
-        f"(control plane: /__faultproof/health)",
-        err=True,
-    )
     try:
         from .serving.uvicorn_server import serve as run
     except ImportError as exc:
@@ -220,7 +216,17 @@ def serve(
             f"faultproof serve needs {exc.name}, which is not installed: "
             "pip install 'uvicorn>=0.30' httptools uvloop (or reinstall faultproof)"
         ) from None
-    run(config, for_workers(options, config), host, port, workers, threads, access_log)
+    try:
+        sock = listen(host, port)
+    except ListenError as error:
+        raise click.BadParameter(str(error), param_hint="--port") from None
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(
+        f"faultproof: serving {', '.join(chosen)} on http://{shown}:{bound_port(sock)} "
+        f"(control plane: /__faultproof/health)",
+        err=True,
+    )
+    run(config, for_workers(options, config), sock, workers, threads, access_log)
 
 
 def _split_commas(values: tuple[str, ...]) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ import ctypes
 import json
 import os
 import signal
+import socket
 import sys
 from collections.abc import Generator
 from typing import Any
@@ -73,20 +74,24 @@ def settings(access_log: bool) -> dict[str, Any]:
 def serve(
     config: MockConfig,
     options: dict[str, Any],
-    host: str,
-    port: int,
+    sock: socket.socket,
     workers: int,
     threads: int,
     access_log: bool,
 ) -> None:
-    """Run until SIGINT or SIGTERM; ``threads`` per worker run the Flask part of the mock."""
+    """Run on ``sock`` (``listen.listen``) until SIGINT or SIGTERM; ``threads`` per worker run
+    the Flask part of the mock."""
     if workers == 1:
         app = MockASGI(create_app(config), threads)
-        server = _Server(uvicorn.Config(app, host=host, port=port, **settings(access_log)))
-        server.run()
+        server = _Server(uvicorn.Config(app, **settings(access_log)))
+        server.run(sockets=[sock])
         sys.exit(0 if server.started else 1)
     os.environ[OPTIONS_ENV] = json.dumps(options)
     os.environ[THREADS_ENV] = str(threads)
+    # uvicorn's supervisor binds its own socket (its public API takes an address, not one):
+    # the address checked and the port chosen are handed over, and the checking socket closed.
+    host, port = sock.getsockname()[:2]
+    sock.close()
     uvicorn.run(
         f"{__name__}:worker_app",
         factory=True,

@@ -162,3 +162,49 @@ def test_workers_end_when_their_supervisor_is_killed(start, tmp_path):
                 os.kill(pid, signal.SIGKILL)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_port_0_banner_names_the_port_really_bound():
+    from conftest import SERVE
+
+    proc = subprocess.Popen(
+        [*SERVE, "--port", "0", "--providers", "alana"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        banner = proc.stderr.readline()  # printed once the socket is bound
+        port = int(banner.split("http://127.0.0.1:", 1)[1].split(" ", 1)[0])
+        assert port != 0
+        deadline = time.monotonic() + 30  # a start-up allowance, not a measurement
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/__faultproof/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None, banner
+                time.sleep(0.05)
+        assert health.status_code == 200
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+
+
+def test_a_busy_port_is_a_usage_error_with_a_hint():
+    from conftest import SERVE
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        result = subprocess.run(
+            [*SERVE, "--port", str(port), "--providers", "alana"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is in use" in result.stderr
+    assert "--port 0" in result.stderr and "Traceback" not in result.stderr
+    assert "serving" not in result.stderr  # no banner for a server that never ran
