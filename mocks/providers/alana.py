@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from flask import Response, g, request
 
+from ..answers import SCENARIO_HEADER
 from ..surface import (
     ResponseContext,
     Surface,
@@ -180,7 +181,8 @@ def list_products() -> Any:
                 return
             yield orjson.dumps(item) + b"\n"
 
-    return Response(lines(), content_type="application/x-ndjson")
+    headers = {SCENARIO_HEADER: failure.scenario.id} if failure is not None else {}
+    return Response(lines(), content_type="application/x-ndjson", headers=headers)
 
 
 def valid_product() -> dict[str, Any]:

@@ -160,6 +160,7 @@ def test_alana_mid_stream_error_arrives_after_the_first_lines(live_server):
     ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("application/x-ndjson")
+        assert response.headers["x-faultproof-scenario"] == "alana.STREAM_ERROR"
         lines = [orjson.loads(line) for line in response.iter_lines() if line.strip()]
     assert len(lines) >= 2 and all("id" in line for line in lines[:-1])
     assert lines[-1] == {"error": "Upstream catalog service unavailable", "code": "STREAM_ERROR"}
