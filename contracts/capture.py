@@ -28,8 +28,9 @@ import httpx
 import orjson
 
 from .errors import FaultproofError
+from .redaction import GENERIC
 from .schemas import first_error
-from .traffic import named_wait, redact_header
+from .traffic import named_wait
 
 #: The mock's response header naming the scenario it served (present when it captured the mock).
 SCENARIO_HEADER = "X-Faultproof-Scenario"
@@ -228,21 +229,23 @@ def _exchange(
     body = _content(response.get("content") or {})
     status = int(response["status"]) or None
     hint = got.get(SCENARIO_HEADER)
-    return {
-        "received_at": received,
-        "responded_at": responded,
-        "provider": owner,
-        "session": sent.get(SESSION_HEADER) or session,
-        "method": request["method"].upper(),
-        "path": path,
-        "query": dict(parse_qsl(urlsplit(request["url"]).query)),
-        "headers": {k: redact_header(k, v) for k, v in sent.items()},
-        "body": (request.get("postData") or {}).get("text"),
-        "status": status,
-        "scenario": hint if hint and "." in hint else None,
-        "retry_after_s": named_wait(got, body, responded) if status else None,
-        "response_body": body,
-    }
+    return GENERIC.entry(
+        {
+            "received_at": received,
+            "responded_at": responded,
+            "provider": owner,
+            "session": sent.get(SESSION_HEADER) or session,
+            "method": request["method"].upper(),
+            "path": path,
+            "query": dict(parse_qsl(urlsplit(request["url"]).query)),
+            "headers": dict(sent.items()),
+            "body": (request.get("postData") or {}).get("text"),
+            "status": status,
+            "scenario": hint if hint and "." in hint else None,
+            "retry_after_s": named_wait(got, body, responded) if status else None,
+            "response_body": body,
+        }
+    )
 
 
 def _content(content: Mapping[str, Any]) -> bytes | None:

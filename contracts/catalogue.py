@@ -19,6 +19,7 @@ from . import cache, template
 from .errors import CatalogueError, UnknownIdError
 from .normal_form import NormalForm
 from .policy import ClientPolicy
+from .redaction import GENERIC, Redaction
 from .scenario import Operation, Scenario
 from .schemas import first_error, load_schema, validator
 from .source import Source
@@ -60,6 +61,7 @@ class Provider:
         rules: Documented limits, by name.
         scenarios: Its scenarios by id, in catalogue order.
         schema: Its error-envelope JSON Schema.
+        redaction: What of its requests the journal keeps as fingerprints (``secrets``).
     """
 
     id: str
@@ -73,6 +75,7 @@ class Provider:
     rules: Mapping[str, Rule]
     scenarios: Mapping[str, Scenario]
     schema: dict[str, Any]
+    redaction: Redaction = GENERIC
 
     def operation_for(self, scenario: Scenario) -> Operation:
         """The operation a client is driven through for ``scenario`` on this provider."""
@@ -295,6 +298,7 @@ def _provider(data: dict[str, Any], file_name: str, schema: dict[str, Any]) -> P
         },
         scenarios=scenarios,
         schema=schema,
+        redaction=Redaction.from_data(data.get("secrets", [])),
     )
 
 

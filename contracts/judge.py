@@ -278,6 +278,8 @@ def judge(
             if entry.get("provider") is None:
                 raise CaptureError(f"{path}: an entry names no provider; pass --provider P")
             raise UnknownIdError(f"provider (in {path})", given, cat.providers)
+    # Captured elsewhere, secrets may be in clear: the evidence keeps fingerprints only.
+    entries = [cat.providers[e["provider"]].redaction.entry(e) for e in entries]
     found = conversations(entries, cat)
     results = tuple(grade(c) for c in found)
     notes = tuple(

@@ -138,7 +138,7 @@ def _arrival(surface: Surface, scenario: str | None) -> dict[str, Any]:
         body=request.get_data(cache=True),
         received_at=g.received_at,
         scenario=scenario,
-        redact_path=surface.redact_path,
+        redaction=_cfg().catalogue.provider(surface.provider_id).redaction,
     )
 
 

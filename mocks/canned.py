@@ -252,7 +252,7 @@ class Canned:
             scenario=scenario,
             response_headers=_Lookup(by_name),
             response_body=wire.body,
-            redact_path=surface.redact_path,
+            redaction=cfg.catalogue.provider(provider).redaction,
         )
         seq = cfg.store.append(session_id, entry, cfg.journal_limit)
         return Answer(

@@ -6,31 +6,25 @@ is rendered before its first byte leaves, so it is written once, complete (``ent
 
 Entries carry what a judge needs (DESIGN.md): ``seq``, ``received_at``, ``responded_at``,
 ``method``, ``path``, ``query``, ``headers``, ``body``, ``status``, ``scenario``,
-``retry_after_s``. Credentials never reach it: secret headers and secrets inside paths (Alloy's
-``/mcp/{serverId}/{token}``) become ``[redacted:<8 hex>]``, a fingerprint that shows whether a
-client changed its token (after a refresh) without revealing it.
+``retry_after_s``. Credentials never reach it: ``arrival`` passes headers, query, body and path
+through the provider's ``Redaction`` (``faultproof.contracts.redaction``), which turns them into
+``[redacted:<8 hex>]``, a fingerprint that shows whether a client changed its token (after a
+refresh) without revealing it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from faultproof.contracts.traffic import (
-    SECRET_HEADERS,
-    HeaderLookup,
-    fingerprint,
-    named_wait,
-    redact_header,
-)
+from faultproof.contracts.redaction import GENERIC, Redaction, fingerprint
+from faultproof.contracts.traffic import HeaderLookup, named_wait
 
 BODY_LIMIT = 16 * 1024
 #: The two request headers WSGI keeps outside ``HTTP_*`` (werkzeug's ``EnvironHeaders`` rule).
 _BARE = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 _SHADOWED = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
-#: Hashing a credential per request shows in the profile; clients resend the same few.
-_redact = lru_cache(maxsize=1024)(redact_header)
 
 
 @lru_cache(maxsize=1024)
@@ -69,20 +63,19 @@ def arrival(
     body: bytes,
     received_at: float,
     scenario: str | None = None,
-    redact_path: Callable[[str], str] | None = None,
+    redaction: Redaction = GENERIC,
 ) -> dict[str, Any]:
-    """The entry of a request that has no answer yet (``Store.begin`` marks it in flight)."""
+    """The entry of a request that has no answer yet (``Store.begin`` marks it in flight),
+    its secrets as fingerprints."""
     return {
         "received_at": received_at,
         "responded_at": None,
         "provider": provider,
         "method": method,
-        "path": redact_path(path) if redact_path else path,
-        "query": dict(query),
-        "headers": {
-            k: _redact(k, v) if k.lower() in SECRET_HEADERS else v for k, v in headers.items()
-        },
-        "body": body_text(body),
+        "path": redaction.path(path),
+        "query": redaction.query(query, path),
+        "headers": redaction.headers(headers, path),
+        "body": body_text(redaction.body(body, path)),
         "status": None,
         "scenario": scenario,
         "retry_after_s": None,
@@ -122,7 +115,7 @@ def entry(
     scenario: str | None,
     response_headers: HeaderLookup,
     response_body: bytes | None = None,
-    redact_path: Callable[[str], str] | None = None,
+    redaction: Redaction = GENERIC,
 ) -> dict[str, Any]:
     """A journal entry for one request and what it got, written at once."""
     request = arrival(
@@ -133,7 +126,7 @@ def entry(
         headers=headers,
         body=body,
         received_at=received_at,
-        redact_path=redact_path,
+        redaction=redaction,
     )
     return answered(
         request,
@@ -146,13 +139,11 @@ def entry(
 
 
 __all__ = [
-    "SECRET_HEADERS",
     "answered",
     "arrival",
     "body_text",
     "entry",
     "fingerprint",
     "named_wait",
-    "redact_header",
     "request_headers",
 ]

@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import request, url_for
 
-from ..journal import fingerprint
 from ..surface import Surface, bearer, fail, rule, state
 from . import alloy_rpc as rpc
 from . import alloy_state as st
@@ -63,18 +62,11 @@ def generic_error(status: int, title: str) -> Any:
     }
 
 
-def redact_path(path: str) -> str:
-    """The token of a self-sufficient token URL is a credential: the journal keeps a fingerprint."""
-    return TOKEN_PATH.sub(lambda m: m.group(1) + fingerprint(m.group(2)), path)
-
-
-TOKEN_PATH = re.compile(r"^(/mcp/[^/]+/)([^/]+)")
 surface = Surface(
     "alloy",
     seed=st.seed,
     authenticate=authenticate,
     generic_error=generic_error,
-    redact_path=redact_path,
 )
 AUTH_HEADERS: dict[str, dict[str, Any]] = {
     "Authorization": {"type": "string", "pattern": "^Bearer .+"},
