@@ -2,7 +2,8 @@
 
 Every answer the control plane gives is listed, its own errors included: the mock's error body
 (``{"faultproof_error": ..., "valid": [...]}`` with ``X-Faultproof-Error``), 400 for bad input,
-404 for an unknown or expired session, 401/403 from the guard. Links from ``POST /sessions``
+404 for an unknown or expired session, and the access rule's (``access.py``) 401, 403, 413 and
+415. Links from ``POST /sessions``
 let schemathesis's stateful phase drive real sessions. Scenario ids in plans are the served
 catalogue's, so a generated plan names scenarios that exist; what a schema cannot say (a
 step's ``params`` must fit its scenario, a literal response's header values) is refused with a
@@ -15,6 +16,8 @@ from typing import Any
 
 from faultproof.contracts import Catalogue
 
+from .access import MAX_BODY_BYTES
+from .control_input import MAX_DEPTH, MAX_STEPS
 from .plans import AFTER, METHODS
 from .webhooks import PROVIDER as WEBHOOK_PROVIDER
 
@@ -27,6 +30,11 @@ ERROR_KINDS = [
     "unknown-id",
     "unauthorized",
     "forbidden",
+    "forbidden-host",
+    "cross-site",
+    "unsupported-media-type",
+    "too-large",
+    "default-session",
     "http",
 ]
 
@@ -68,6 +76,9 @@ GUARD = {
     "401": {"$ref": "#/components/responses/Unauthorized"},
     "403": {"$ref": "#/components/responses/Forbidden"},
 }
+#: What the access rule adds for a method that may carry a body.
+BODY_GUARD = {**GUARD, "415": {"$ref": "#/components/responses/NotJson"}}
+SIZED_GUARD = {**BODY_GUARD, "413": {"$ref": "#/components/responses/TooLarge"}}
 UNKNOWN_SESSION = {"404": {"$ref": "#/components/responses/UnknownSession"}}
 SESSION_ID = {
     "name": "session_id",
@@ -140,6 +151,7 @@ def _plan_schema(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, 
             "steps": {
                 "type": "array",
                 "minItems": 1,
+                "maxItems": MAX_STEPS,
                 "items": {"oneOf": [catalogue_step, literal_step]},
             },
             "after": {"type": "string", "enum": list(AFTER)},
@@ -298,19 +310,21 @@ def _paths(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, Any]:
                         **_ok("A new isolated session.", session_created),
                         "links": _session_links(),
                     },
-                    **GUARD,
+                    **BODY_GUARD,
                 },
             },
             "get": {
                 "operationId": "listSessions",
                 "responses": {
                     "200": _ok(
-                        "Live session ids.",
+                        "How many sessions are live; their ids only from a mock with a control "
+                        "token (an id is its session's capability).",
                         {
                             "type": "object",
-                            "required": ["sessions"],
+                            "required": ["count"],
                             "properties": {
-                                "sessions": {"type": "array", "items": {"type": "string"}}
+                                "count": {"type": "integer", "minimum": 0},
+                                "sessions": {"type": "array", "items": {"type": "string"}},
                             },
                         },
                     ),
@@ -326,7 +340,12 @@ def _paths(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, Any]:
             },
             "delete": {
                 "operationId": "deleteSession",
-                "responses": {"204": {"description": "Deleted."}, **UNKNOWN_SESSION, **GUARD},
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    "409": _error("The default session, which cannot be deleted."),
+                    **UNKNOWN_SESSION,
+                    **BODY_GUARD,
+                },
             },
         },
         "/sessions/{session_id}/plan": {
@@ -346,14 +365,21 @@ def _paths(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, Any]:
                             },
                         },
                     ),
-                    "400": _error("Not a plan, or a step this mock cannot serve; nothing applied."),
+                    "400": _error(
+                        f"Not a plan, more than {MAX_STEPS} steps, nesting deeper than "
+                        f"{MAX_DEPTH} levels, or a step this mock cannot serve; nothing applied."
+                    ),
                     **UNKNOWN_SESSION,
-                    **GUARD,
+                    **SIZED_GUARD,
                 },
             },
             "delete": {
                 "operationId": "deletePlan",
-                "responses": {"204": {"description": "Plan cleared."}, **UNKNOWN_SESSION, **GUARD},
+                "responses": {
+                    "204": {"description": "Plan cleared."},
+                    **UNKNOWN_SESSION,
+                    **BODY_GUARD,
+                },
             },
         },
         "/sessions/{session_id}/journal": {
@@ -377,9 +403,13 @@ def _paths(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, Any]:
                 },
                 "responses": {
                     "200": _ok("Delivered (or not); what the receiver answered.", WEBHOOK_ANSWER),
-                    "400": _error(f"Not a delivery request, or {WEBHOOK_PROVIDER} is not served."),
+                    "400": _error(
+                        f"Not a delivery request, a receiver the mock does not deliver to "
+                        f"(loopback or --webhook-allow only), data nested deeper than {MAX_DEPTH} "
+                        f"levels, or {WEBHOOK_PROVIDER} is not served."
+                    ),
                     **UNKNOWN_SESSION,
-                    **GUARD,
+                    **SIZED_GUARD,
                 },
             },
         },
@@ -438,7 +468,8 @@ def build(catalogue: Catalogue, providers: tuple[str, ...], server_url: str = ""
             "title": "faultproof control plane",
             "version": "1",
             "description": "Sessions, plans, journals and webhooks of a faultproof mock. "
-            "Loopback callers only, unless the mock has a control token.",
+            "Known Host names only (localhost, loopback, the bound address, --allow-host), no "
+            "cross-site Origin; loopback callers only, or the control token from every caller.",
         },
         "servers": [{"url": f"{server_url}/__faultproof"}],
         "paths": _paths(catalogue, providers),
@@ -450,8 +481,16 @@ def build(catalogue: Catalogue, providers: tuple[str, ...], server_url: str = ""
             },
             "responses": {
                 "UnknownSession": _error("Unknown or expired session."),
-                "Unauthorized": _error("A non-loopback caller without the control token."),
-                "Forbidden": _error("A non-loopback caller, and the mock has no control token."),
+                "Unauthorized": _error(
+                    "The mock has a control token and the caller gave none "
+                    "or another (every caller, loopback included)."
+                ),
+                "Forbidden": _error(
+                    "A Host the mock does not answer to (forbidden-host), a cross-site request "
+                    "(cross-site), or a non-loopback caller of a mock with no token (forbidden)."
+                ),
+                "NotJson": _error("A body or Content-Type other than application/json."),
+                "TooLarge": _error(f"A body of more than {MAX_BODY_BYTES} bytes."),
             },
         },
     }

@@ -84,13 +84,14 @@ def _config(surface: str) -> str:
 def _control_document(url: str, workdir: Path) -> Path:
     """The served control-plane document, its webhook receiver pinned to the mock itself.
 
-    Generated receiver URLs would send deliveries to arbitrary hosts; the mock's own health
-    route is a receiver that answers at once (405 to a POST), which the mock reports.
+    Generated receiver URLs name hosts the mock refuses to deliver to (loopback only) and the
+    mock never delivers to its own control plane; a provider route of the mock is a loopback
+    receiver that answers at once (405 to a POST), which the mock reports.
     """
     document = httpx.get(f"{url}/__faultproof/openapi.json", timeout=10).json()
     webhook = document["paths"]["/sessions/{session_id}/webhooks"]["post"]
     schema = webhook["requestBody"]["content"]["application/json"]["schema"]
-    schema["properties"]["url"] = {"const": f"{url}/__faultproof/health"}
+    schema["properties"]["url"] = {"const": f"{url}/ainative/openapi.json"}
     path = workdir / "control-openapi.json"
     path.write_text(json.dumps(document))
     return path
