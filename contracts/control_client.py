@@ -31,7 +31,17 @@ class MockControl:
 
     def check(self) -> None:
         try:
-            self.http.get("/health").raise_for_status()
+            answer = self.http.get("/health")
+        except httpx.HTTPError as exc:
+            raise FaultproofError(f"no faultproof mock answers at {self.url}: {exc}") from None
+        if answer.status_code in (401, 403):
+            raise FaultproofError(
+                f"the faultproof mock at {self.url} refused its control plane "
+                f"({answer.status_code}: {answer.text.strip()}); a mock started with "
+                f"--control-token needs it here too ({TOKEN_ENV} or token=)"
+            )
+        try:
+            answer.raise_for_status()
         except httpx.HTTPError as exc:
             raise FaultproofError(f"no faultproof mock answers at {self.url}: {exc}") from None
 

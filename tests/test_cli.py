@@ -178,3 +178,15 @@ def test_strict_reports_show_warns_as_failures(canned, run, tmp_path):
     assert run(*args, "--strict").exit_code == 1
     assert JUnitXml.fromfile(str(xml_path)).failures == 1
     assert json.loads(json_path.read_text())["strict"] is True
+
+
+def test_run_sends_the_control_token_to_a_running_mock(canned, run, monkeypatch):
+    from faultproof.mocks import run_command
+
+    canned["results"] = RESULTS["pass"]
+    tokens = []
+    monkeypatch.setattr(run_command, "MockControl", lambda url, token=None: tokens.append(token))
+    assert run(*_command("run", None), "--control-token", "t0ken").exit_code == 0
+    monkeypatch.setenv("FAULTPROOF_CONTROL_TOKEN", "from-env")
+    assert run(*_command("run", None)).exit_code == 0
+    assert tokens == ["t0ken", "from-env"]

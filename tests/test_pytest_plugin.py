@@ -158,6 +158,22 @@ def test_faultproof_url_uses_a_running_mock(suite: pytest.Pytester) -> None:
         suite.runpytest(f"--faultproof-url={url}").assert_outcomes(passed=1)
 
 
+def test_faultproof_token_reaches_a_mock_with_a_control_token(suite: pytest.Pytester) -> None:
+    from faultproof.mocks.config import MockConfig
+
+    suite.makepyfile(
+        """
+        def test_it(faultproof_session):
+            assert faultproof_session.journal() is not None
+        """
+    )
+    with running_mock(MockConfig(control_token="t0ken")) as url:
+        suite.runpytest(f"--faultproof-url={url}").assert_outcomes(errors=1)
+        suite.runpytest(f"--faultproof-url={url}", "--faultproof-token=t0ken").assert_outcomes(
+            passed=1
+        )
+
+
 def test_the_example_suite_passes_under_xdist_with_a_mock_per_worker(
     suite: pytest.Pytester, tmp_path: Path
 ) -> None:

@@ -169,3 +169,21 @@ def test_oversized_body_is_refused_by_its_declared_length(client):
     )
     assert response.status_code == 413
     assert response.headers["X-Faultproof-Error"] == "too-large"
+
+
+def test_mock_control_sends_the_token_from_its_argument_or_the_environment(monkeypatch):
+    from conftest import served_werkzeug
+
+    from faultproof.contracts import FaultproofError
+    from faultproof.contracts.control_client import MockControl
+
+    monkeypatch.delenv("FAULTPROOF_CONTROL_TOKEN", raising=False)
+    with served_werkzeug(MockConfig(providers=("alana",), control_token="t0ken")) as live:
+        with pytest.raises(FaultproofError, match="401.*--control-token"):
+            MockControl(live.url).check()
+        MockControl(live.url, token="t0ken").check()
+        monkeypatch.setenv("FAULTPROOF_CONTROL_TOKEN", "t0ken")
+        control = MockControl(live.url)
+        session_id, base_urls = control.session({"steps": [{"scenario": "alana.RATE_001"}]})
+        assert base_urls["alana"] == f"{live.url}/s/{session_id}/alana"
+        control.end(session_id)
