@@ -4,12 +4,12 @@ A plan step ``{"response": {"status": 503, "headers": {"Retry-After": "2"}, "bod
 "id": "fuzz.alana.3"}`` is served exactly as given, like a WireMock stub response;
 ``faultproof run --fuzz`` serves its generated variants this way and grades them with the same
 checks as catalogue scenarios, through a ``LiteralScenario``. Unlike a catalogue body, a literal
-body is not a template: ``{{name}}`` in it is sent as written.
+body is not a template: ``{{name}}`` in it is sent as written, except ``{{jsonrpc_id}}``, the
+request's JSON-RPC id (a generated JSON-RPC answer echoes the id as a catalogue one does).
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from . import template
 from .errors import FaultproofError
 from .normal_form import NormalForm
 from .scenario import Response, Scenario
@@ -42,12 +43,17 @@ def header_safe(value: str) -> bool:
 class LiteralScenario(Scenario):
     """A scenario whose answer is given verbatim: rendering fills in no placeholder."""
 
-    def render(self, params: Mapping[str, Any] | None = None, now: float | None = None) -> Response:
+    def render(
+        self,
+        params: Mapping[str, Any] | None = None,
+        now: float | None = None,
+        request_body: bytes | None = None,
+    ) -> Response:
         headers = dict(self.headers)
         has_type = any(k.lower() == "content-type" for k in headers)
         if self.body is not None and self.content_type and not has_type:
             headers["Content-Type"] = self.content_type
-        return Response(self.status, headers, copy.deepcopy(self.body))
+        return Response(self.status, headers, template.fill_request(self.body, request_body))
 
     def response_json(self) -> dict[str, Any]:
         """The ``response`` object of a plan step: status, headers and body as given."""

@@ -149,9 +149,17 @@ class Scenario:
             values[name] = _coerce(self.id, name, self.params[name], value)
         return values
 
-    def render(self, params: Mapping[str, Any] | None = None, now: float | None = None) -> Response:
-        """Status, headers and body for one request, with parameters filled in at ``now``."""
-        values = template.context(self.resolve_params(params), time.time() if now is None else now)
+    def render(
+        self,
+        params: Mapping[str, Any] | None = None,
+        now: float | None = None,
+        request_body: bytes | None = None,
+    ) -> Response:
+        """Status, headers and body for one request, with parameters filled in at ``now`` and
+        request values (``{{jsonrpc_id}}``) from ``request_body``."""
+        values = template.context(
+            self.resolve_params(params), time.time() if now is None else now, request_body
+        )
         headers = {k: str(v) for k, v in template.render(dict(self.headers), values).items()}
         body = template.render(self.body, values)
         if body is not None and self.content_type:

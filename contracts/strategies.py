@@ -45,6 +45,7 @@ from .normal_form import NormalError, resolve_pointer
 from .retry_after import parse_retry_after
 from .scenario import Scenario
 from .schemas import first_error
+from .template import REQUEST, placeholders
 
 Category = Literal["seconds", "fraction", "date_future", "date_past", "negative", "garbage", "huge"]
 CATEGORIES: tuple[Category, ...] = (
@@ -218,7 +219,8 @@ def _bodies(provider: Provider, pointer: str) -> st.SearchStrategy[Any]:
 
 
 def _pin(provider: Provider, template: _Template, body: Any) -> Any:
-    """Keep the template's code at the normal form's code pointer, and its status echo."""
+    """Keep the template's code at the normal form's code pointer, its status echo and its
+    request echoes (``{{jsonrpc_id}}``: a JSON-RPC variant answers the request's own id)."""
     if not isinstance(body, dict):
         return body
     body = copy.deepcopy(body)
@@ -230,6 +232,10 @@ def _pin(provider: Provider, template: _Template, body: Any) -> Any:
             break
     for key, value in template.body.items():
         if value == template.scenario.status and key in body:
+            body[key] = value
+    raw = template.scenario.body
+    for key, value in raw.items() if isinstance(raw, dict) else ():
+        if isinstance(value, str) and placeholders(value) & set(REQUEST):
             body[key] = value
     return body
 

@@ -56,9 +56,13 @@ def _apply(body: Any, overrides: Mapping[str, Any]) -> Any:
     return body
 
 
-def render(answer: ScenarioAnswer, now: float | None = None) -> Response:
-    """The Flask response for a non-fault scenario."""
-    rendered = answer.scenario.render(answer.params, now=time.time() if now is None else now)
+def render(
+    answer: ScenarioAnswer, now: float | None = None, request_body: bytes | None = None
+) -> Response:
+    """The Flask response for a non-fault scenario; ``request_body`` fills ``{{jsonrpc_id}}``."""
+    rendered = answer.scenario.render(
+        answer.params, now=time.time() if now is None else now, request_body=request_body
+    )
     if answer.overrides:
         rendered = type(rendered)(
             rendered.status, rendered.headers, _apply(rendered.body, answer.overrides)
@@ -121,6 +125,6 @@ def finalised(response: Response) -> Wire:
     return Wire(response.status_code, status_line, list(headers), b"".join(body), by_name)
 
 
-def wire(answer: ScenarioAnswer, now: float) -> Wire:
+def wire(answer: ScenarioAnswer, now: float, request_body: bytes | None = None) -> Wire:
     """``render`` finalised for the wire: what ``canned.py`` sends and caches."""
-    return finalised(render(answer, now=now))
+    return finalised(render(answer, now=now, request_body=request_body))

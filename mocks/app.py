@@ -31,7 +31,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from faultproof.contracts import PROVIDERS
+from faultproof.contracts import PROVIDERS, template
 
 from . import answers, control, faults, journal
 from .canned import Canned, Onward
@@ -242,7 +242,10 @@ def _unfinished(error: BaseException | None) -> None:
 
 
 def _answer(answer: answers.ScenarioAnswer) -> Response:
-    return answers.render(answer, now=_cfg().clock())
+    """A rule's answer; the request body is read only for an answer that echoes from it."""
+    echoes = template.placeholders(answer.scenario.body) & set(template.REQUEST)
+    body = request.get_data(cache=True) if echoes else None
+    return answers.render(answer, now=_cfg().clock(), request_body=body)
 
 
 def _http_error(error: HTTPException) -> Response:

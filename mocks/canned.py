@@ -119,13 +119,16 @@ class _Render:
     Attributes:
         key: Hashable form of scenario and parameters.
         resolved: Parameters with defaults, what the template sees.
-        clock_names: Computed template values the answer uses (``reset_epoch``): the answer
-            is cached per distinct value of these, so a fake clock is honoured exactly.
+        clock_names: Computed template values the answer uses (``reset_epoch``,
+            ``jsonrpc_id``): the answer is cached per distinct value of these, so a fake clock
+            is honoured exactly and each request's JSON-RPC id is echoed.
+        echoes: Whether the answer uses a value of the request (``{{jsonrpc_id}}``).
     """
 
     key: tuple[Any, ...]
     resolved: dict[str, Any]
     clock_names: tuple[str, ...]
+    echoes: bool
 
 
 _Found = Trigger | TriggerError | None
@@ -203,7 +206,7 @@ class Canned:
                 "bad-trigger",
             )
             return self._refuse(ask, surface, session_id, received_at, error)
-        wire = self._wire(scenario, found.params, cfg.clock())
+        wire = self._wire(scenario, found.params, cfg.clock(), ask)
         return self._send(ask, surface, session_id, received_at, wire, scenario.id)
 
     def _refuse(
@@ -283,20 +286,25 @@ class Canned:
         self._triggers[key] = found
         return found
 
-    def _wire(self, scenario: Scenario, params: dict[str, Any], now: float) -> answers.Wire:
-        """The rendered answer, from the cache when scenario, parameters and clock agree."""
+    def _wire(
+        self, scenario: Scenario, params: dict[str, Any], now: float, ask: Ask
+    ) -> answers.Wire:
+        """The rendered answer, from the cache when scenario, parameters, clock and the request
+        values it echoes (``{{jsonrpc_id}}``) agree."""
         render = None if isinstance(scenario, LiteralScenario) else self._render(scenario, params)
         if render is None:  # a plan's literal answer (ids repeat) or unhashable parameters
-            return answers.wire(answers.ScenarioAnswer(scenario, params), now)
+            return answers.wire(answers.ScenarioAnswer(scenario, params), now, ask.body())
         key = render.key
-        if render.clock_names:
-            values = template.context(render.resolved, now)
-            key += tuple(values[name] for name in render.clock_names)
+        body = ask.body() if render.echoes else None
+        if render.clock_names or render.echoes:
+            values = template.context(render.resolved, now, body)
+            # (type, value): the id 1 and the id "1" are different answers.
+            key += tuple((type(values[n]).__name__, values[n]) for n in render.clock_names)
         found = self._wires.get(key)
         if found is None:
             if len(self._wires) >= CACHE_SIZE:
                 self._wires.clear()
-            found = answers.wire(answers.ScenarioAnswer(scenario, params), now)
+            found = answers.wire(answers.ScenarioAnswer(scenario, params), now, body)
             self._wires[key] = found
         return found
 
@@ -314,6 +322,7 @@ class Canned:
                 key,
                 scenario.resolve_params(params),
                 tuple(name for name in template.COMPUTED if name in used),
+                bool(used & set(template.REQUEST)),
             )
             if len(self._renders) >= CACHE_SIZE:
                 self._renders.clear()

@@ -166,7 +166,10 @@ def _operation(
         "tags": [provider.id],
         "parameters": _parameters(route),
         "responses": {
-            str(route.ok_status): {"description": "Success", "content": ok_content},
+            # 204 No Content has no body, so no media type (RFC 9110 section 15.3.5)
+            str(route.ok_status): {"description": "Success"}
+            if route.ok_status == 204
+            else {"description": "Success", "content": ok_content},
             **errors,
         },
     }

@@ -4,9 +4,10 @@ Rules from seed 000: ``Authorization: Bearer`` plus ``x-alloy-userid`` on the RE
 documented mistakes: no Bearer prefix, ``x-user-id``), expired JWTs, 100 requests a minute per
 API key or token URL, token URLs that expire after ``tokenExpiresInDays``, belong to a deleted
 server or were regenerated (401), and the server's restrictions (users, connectors, blocked
-actions, private mode: 403). The JSON-RPC envelope is in ``alloy_rpc``, the tools and credential
-rules in ``alloy_tools``, ``needsRefinement`` and truncation in ``alloy_actions``, state and
-token checks in ``alloy_state``.
+actions, private mode: 403). MCP's streamable HTTP transport (initialize, sessions, versions,
+batches) is in ``alloy_mcp_session``, the JSON-RPC envelope in ``alloy_rpc``, the tools and
+credential rules in ``alloy_tools``, ``needsRefinement`` and truncation in ``alloy_actions``,
+state and token checks in ``alloy_state``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from flask import request, url_for
 
 from ..surface import Surface, bearer, fail, rule, state
+from . import alloy_mcp_session as mcp_session
 from . import alloy_rpc as rpc
 from . import alloy_state as st
 from .alloy_actions import iso
@@ -170,7 +172,7 @@ def regenerate_token(server_id: str) -> Any:
 def delete_server(server_id: str) -> Any:
     with state() as data:
         st.owned(data, server_id)["deleted"] = True
-    return "", 204
+    return mcp_session.no_body(204)
 
 
 def _user(restrictions: dict[str, Any], rid: Any) -> str:
@@ -203,18 +205,47 @@ def _budget(server_id: str, token: str, rid: Any, tool: str | None) -> None:
 @surface.route(
     "POST",
     "/mcp/<server_id>/<token>",
-    summary="MCP JSON-RPC 2.0: tools/list and tools/call",
+    summary="MCP (streamable HTTP, JSON answers): initialize, ping, tools/list, tools/call",
     body=rpc.REQUEST_SCHEMA,
     ok=rpc.RESPONSE_SCHEMA,
     public=True,
     headers={**AUTH_HEADERS, "x-redirect-uri": {"type": "string", "format": "uri"}},
 )
 def mcp(server_id: str, token: str) -> Any:
-    """Budget, token URL, restrictions, then the JSON-RPC request itself."""
+    """Budget, token URL, restrictions, the MCP transport, then the JSON-RPC message(s)."""
     body = rpc.read()
     rid = rpc.request_id(body)
     _budget(server_id, token, rid, rpc.tool_name(body))
     restrictions = st.token_restrictions(server_id, token, rid)
     user = _user(restrictions, rid)
-    method, params = rpc.parse(body, rid)
-    return rpc.answer(method, params, rpc.Context(rid, user, restrictions))
+    url = f"{server_id}/{token}"
+    link = mcp_session.check(url, body)
+    if mcp_session.is_initialize(body):
+        _, params = rpc.parse(body, rid)
+        answer, sid = mcp_session.initialize(url, params, rid)
+        return answer, 200, {mcp_session.SESSION_HEADER: sid}
+
+    def reply(message: Any) -> Any:
+        if mcp_session.accepted_only(message):
+            return None
+        mid = rpc.request_id(message)
+        method, params = rpc.parse(message, mid)
+        return rpc.answer(method, params, rpc.Context(mid, user, restrictions))
+
+    batched = isinstance(body, list) and link.session is not None
+    answered = mcp_session.batch(body, link, reply) if batched else reply(body)
+    return mcp_session.no_body(202) if answered is None else answered
+
+
+@surface.route(
+    "DELETE",
+    "/mcp/<server_id>/<token>",
+    summary="End the MCP session named by Mcp-Session-Id",
+    ok_status=204,
+    public=True,
+    headers={mcp_session.SESSION_HEADER: {"type": "string", "minLength": 1}},
+)
+def mcp_end(server_id: str, token: str) -> Any:
+    st.token_restrictions(server_id, token, None)
+    mcp_session.end(f"{server_id}/{token}")
+    return mcp_session.no_body(204)

@@ -1,6 +1,7 @@
 """Alloy's MCP endpoint: the JSON-RPC 2.0 envelope (seed 000, "Validate your request format").
 
-Every answer echoes the request's ``id`` when it could be read; the tools are in ``alloy_tools``.
+Every answer echoes the request's ``id`` when it could be read; the tools are in ``alloy_tools``,
+the MCP transport around them (``initialize``, sessions, batches) in ``alloy_mcp_session``.
 """
 
 from __future__ import annotations
@@ -10,19 +11,43 @@ from typing import Any
 import orjson
 from flask import abort, request
 
+from faultproof.contracts.template import rpc_id
+
 from ..surface import fail
 from .alloy_tools import EXECUTE, HANDLERS, TOOLS, Context, args_schema, invalid, validate
 
 __all__ = ["EXECUTE", "Context", "answer", "parse", "read", "request_id", "tool_name"]
 
 UNPARSEABLE = object()
-METHODS = ("tools/list", "tools/call")
+METHODS = ("initialize", "ping", "tools/list", "tools/call")
 MAX_BODY_BYTES = 1 << 20
 REQUEST_ID = {"oneOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]}
 
 
 REQUEST_SCHEMA = {
     "oneOf": [
+        args_schema(
+            ["jsonrpc", "method", "params", "id"],
+            jsonrpc={"const": "2.0"},
+            method={"const": "initialize"},
+            id=REQUEST_ID,
+            params={
+                "type": "object",
+                "required": ["protocolVersion", "capabilities", "clientInfo"],
+                "properties": {
+                    "protocolVersion": {"type": "string"},
+                    "capabilities": {"type": "object"},
+                    "clientInfo": {"type": "object"},
+                },
+            },
+        ),
+        args_schema(
+            ["jsonrpc", "method", "id"],
+            jsonrpc={"const": "2.0"},
+            method={"const": "ping"},
+            id=REQUEST_ID,
+            params={"type": "object"},
+        ),
         args_schema(
             ["jsonrpc", "method", "id"],
             jsonrpc={"const": "2.0"},
@@ -61,11 +86,8 @@ def read() -> Any:
 
 
 def request_id(body: Any) -> str | int | None:
-    """The id to echo: a non-empty string or an integer, else ``None``."""
-    rid = body.get("id") if isinstance(body, dict) else None
-    if isinstance(rid, bool) or not isinstance(rid, (int, str)) or rid == "":
-        return None
-    return rid
+    """The id to echo, read as the catalogue's ``{{jsonrpc_id}}`` reads it."""
+    return rpc_id(body)
 
 
 def tool_name(body: Any) -> str | None:
@@ -101,7 +123,10 @@ def parse(body: Any, rid: Any) -> tuple[str, dict[str, Any]]:
 
 
 def answer(method: str, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """The JSON-RPC success answer of a parsed request."""
+    """The JSON-RPC success answer of a parsed request (``initialize`` opens a session in
+    ``alloy_mcp_session`` instead)."""
+    if method == "ping":
+        return {"jsonrpc": "2.0", "id": ctx.rid, "result": {}}
     if method == "tools/list":
         tools = [{"name": n, "description": d, "inputSchema": s} for n, (d, s) in TOOLS.items()]
         return {"jsonrpc": "2.0", "id": ctx.rid, "result": {"tools": tools}}

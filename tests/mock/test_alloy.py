@@ -76,6 +76,13 @@ def mcp(
 
 
 LIMIT_0 = {"alloy.rate_limit": {"limit": 0}}
+MCP_ACCEPT = {"Accept": "application/json, text/event-stream"}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t"}},
+    "id": "1",
+}
 OLD_JWT = jwt(1_800_000_000 - 60)
 #: scenario id -> the request that breaks its rule (and the rule overrides it needs)
 RULES: dict[str, dict[str, Any]] = {
@@ -135,6 +142,13 @@ RULES: dict[str, dict[str, Any]] = {
         call("get_credentials_alloy"), path="/alloy/mcp/srv_demo/tok_demo_old"
     ),
     "alloy.server_not_found": rest("/alloy/api/servers/srv_missing", **AUTH),
+    "alloy.mcp_not_acceptable": mcp(INITIALIZE, headers={**AUTH, "Accept": "application/json"}),
+    "alloy.mcp_session_not_found": mcp(
+        call("get_credentials_alloy"), headers={**AUTH, **MCP_ACCEPT, "Mcp-Session-Id": "nope"}
+    ),
+    "alloy.mcp_protocol_version_unsupported": mcp(
+        call("get_credentials_alloy"), headers={**AUTH, "MCP-Protocol-Version": "1999-01-01"}
+    ),
     "alloy.oauth_redirect_uri_missing": mcp(
         call("create_credential_alloy", connectorId="slack", authenticationType="oauth2")
     ),
@@ -176,9 +190,20 @@ TRIGGER_ONLY = {
     "alloy.FORBIDDEN": "the generic 403; its four restriction variants are reached by their rules",
     "alloy.internal_error": "a 5xx outage has no natural rule in a healthy server",
     "alloy.internal_error_execute_action": "a 5xx outage has no natural rule in a healthy server",
+    "alloy.mcp_session_required": "needs a session opened by an earlier initialize: "
+    "tests/mock/test_alloy_mcp.py reaches it",
 }
 #: rule-driven bodies that name the request's own values instead of the catalogue's example
-NOT_VERBATIM = {"alloy.credential_not_found", "alloy.CREDENTIAL_NOT_FOUND"}
+NOT_VERBATIM = {
+    "alloy.credential_not_found",
+    "alloy.CREDENTIAL_NOT_FOUND",
+    "alloy.mcp_protocol_version_unsupported",
+}
+
+
+def sent_body(req: dict[str, Any]) -> bytes:
+    """The bytes ``send`` posts: what a catalogue answer's ``{{jsonrpc_id}}`` is read from."""
+    return req["data"] if "data" in req else orjson.dumps(req.get("json"))
 
 
 def send(client, req: dict[str, Any]):
@@ -241,13 +266,16 @@ def test_each_documented_error_comes_from_its_rule(app_for, scenario_id, clock):
     rid = None if scenario_id in ("alloy.INVALID_REQUEST", "alloy.jsonrpc_parse_error") else "1"
     body = assert_scenario(send(client, req), scenario_id, rid)
     if scenario_id not in NOT_VERBATIM:
-        assert body == default_catalogue().scenario(scenario_id).render(now=clock()).body
+        want = default_catalogue().scenario(scenario_id)
+        assert body == want.render(now=clock(), request_body=sent_body(req)).body
 
 
 @pytest.mark.parametrize("scenario_id", list(RESULTS))
 def test_each_documented_result_comes_from_its_rule(client, scenario_id, clock):
-    body = assert_scenario(send(client, RESULTS[scenario_id]), scenario_id)
-    assert body == default_catalogue().scenario(scenario_id).render(now=clock()).body
+    req = RESULTS[scenario_id]
+    body = assert_scenario(send(client, req), scenario_id)
+    want = default_catalogue().scenario(scenario_id)
+    assert body == want.render(now=clock(), request_body=sent_body(req)).body
 
 
 def test_every_error_scenario_is_reached_by_a_rule_or_says_why_not():

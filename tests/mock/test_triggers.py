@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from faultproof.contracts import PROVIDERS, default_catalogue
@@ -28,7 +29,9 @@ def _request(client, scenario, headers=None, query=""):
 def _check(response, scenario, clock):
     assert response.status_code == scenario.status, response.data[:300]
     assert response.headers["X-Faultproof-Scenario"] == scenario.id
-    expected = scenario.render(now=clock())
+    op = default_catalogue().provider(scenario.provider).operation_for(scenario)
+    sent = None if op.json is None else orjson.dumps(op.json)
+    expected = scenario.render(now=clock(), request_body=sent)  # a JSON-RPC answer echoes the id
     if isinstance(expected.body, str):
         assert response.get_data(as_text=True) == expected.body
     else:
