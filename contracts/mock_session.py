@@ -29,7 +29,7 @@ class MockSession:
 
     def __init__(self, control: MockControl) -> None:
         self.control = control
-        created = control.http.post("/sessions").raise_for_status().json()
+        created = control.create()
         self.id: str = created["id"]
         self.base_urls: dict[str, str] = created["base_urls"]
         self.spec: RunSpec | None = None
@@ -85,13 +85,18 @@ class MockSession:
         self._planned_steps = spec.failures
 
     def _install(self, plan: dict[str, Any]) -> None:
-        answer = self.control.http.put(f"/sessions/{self.id}/plan", json=plan)
+        answer = self.control.http.put(
+            f"/sessions/{self.id}/plan", json=plan, headers=self.control.key_headers(self.id)
+        )
         if answer.status_code != 200:
             raise FaultproofError(f"the mock refused the plan {plan}: {answer.text}")
 
     def journal(self) -> Journal:
         """What the mock recorded in this session so far, ready for the assertions."""
-        data = self.control.http.get(f"/sessions/{self.id}/journal").raise_for_status().json()
+        journal = self.control.http.get(
+            f"/sessions/{self.id}/journal", headers=self.control.key_headers(self.id)
+        )
+        data = journal.raise_for_status().json()
         if self.spec is None:
             return Journal.from_export(data, failures=max(1, self._planned_steps))
         return Journal.from_export(

@@ -6,6 +6,7 @@ id, an invalid catalogue), always with a message that says what was wrong and wh
 
 from __future__ import annotations
 
+import secrets
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -167,6 +168,12 @@ def schema(provider: str) -> None:
     metavar="HOST[:PORT]",
     help="A webhook receiver besides loopback ones (repeatable).",
 )
+@click.option(
+    "--session-keys",
+    is_flag=True,
+    help="Each session's control calls need the key its creation answered (always on with "
+    "--control-token).",
+)
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
 def serve(
     host: str,
@@ -181,6 +188,7 @@ def serve(
     control_token: str | None,
     allow_hosts: tuple[str, ...],
     webhook_allow: tuple[str, ...],
+    session_keys: bool,
     access_log: bool,
 ) -> None:
     """Serve the mock: every provider's API, its documented errors on demand, and faults."""
@@ -207,6 +215,8 @@ def serve(
         "control_token": control_token,
         "allow_hosts": [*allow_hosts, *([host] if host not in ("0.0.0.0", "::") else [])],
         "webhook_allow": list(webhook_allow),
+        # Drawn once here, so that every worker derives the same session keys.
+        "session_secret": secrets.token_hex(32) if session_keys else None,
     }
     config = mock_config(**options)
     try:

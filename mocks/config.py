@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ class MockConfig:
             loopback addresses and the address it is bound to (``--allow-host``).
         webhook_allow: ``HOST[:PORT]`` webhook receivers allowed besides loopback ones
             (``--webhook-allow``, ``webhook_targets.py``).
+        session_keys: Whether each session's calls need its key (``session_keys.py``); a
+            control token turns them on too.
+        session_secret: What keys derive from when there is no control token.
     """
 
     providers: tuple[str, ...] = PROVIDERS
@@ -46,6 +50,8 @@ class MockConfig:
     control_token: str | None = None
     allow_hosts: tuple[str, ...] = ()
     webhook_allow: tuple[str, ...] = ()
+    session_keys: bool = False
+    session_secret: str = field(default_factory=lambda: secrets.token_hex(32))
 
     def __post_init__(self) -> None:
         if self.journal_limit < 1:
@@ -59,6 +65,12 @@ class MockConfig:
             rules = self.catalogue.provider(provider).rules
             if name not in rules:
                 raise FaultproofError(f"unknown rule {key!r}; {provider} rules: {', '.join(rules)}")
+
+    def key_secret(self) -> str | None:
+        """What session keys derive from, or None when sessions need no key."""
+        if self.control_token:
+            return self.control_token
+        return self.session_secret if self.session_keys else None
 
     def rule(self, provider: str, name: str) -> Any:
         """A rule's effective value: the catalogue's, with this config's override applied."""

@@ -1,7 +1,8 @@
 """The control plane under ``/__faultproof/``: health, catalogue, sessions, plans, journals.
 
 Who may call it is ``access.py``'s rule (known Host, no foreign Origin, the token from every
-peer when one is set, else loopback peers only); bodies are bounded by ``control_input.py``.
+peer when one is set, else loopback peers only), then a session's key where keys are on
+(``session_keys.py``); bodies are bounded by ``control_input.py``.
 Bad input gets a 400 or 404 that says what is wrong and lists what is valid; nothing is
 half-applied.
 """
@@ -13,7 +14,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, current_app, request
 
-from . import access, control_input, plans, sessions
+from . import access, control_input, plans, session_keys, sessions
 from .store import DEFAULT_SESSION, IN_FLIGHT
 from .store_guard import lost_of, report
 from .surface import config
@@ -50,9 +51,14 @@ def guard() -> Response | None:
         request.content_length,
     )
     refusal = access.check(asked, cfg.allow_hosts, cfg.control_token)
-    if refusal is None:
-        return None
-    return mock_error(refusal.message, refusal.status, None, refusal.kind)
+    if refusal is not None:
+        return mock_error(refusal.message, refusal.status, None, refusal.kind)
+    secret, session_id = cfg.key_secret(), (request.view_args or {}).get("session_id")
+    if secret and session_id is not None:
+        why = session_keys.refused(secret, session_id, request.headers.get(session_keys.KEY_HEADER))
+        if why:
+            return mock_error(why, 403, None, "session-key")
+    return None
 
 
 def no_content() -> Response:
@@ -113,15 +119,15 @@ def create_session() -> Response:
     cfg.store.expire(cfg.clock(), cfg.session_ttl_s)
     session_id, secret = sessions.new_id(), sessions.new_secret()
     cfg.store.create_session(session_id, secret, cfg.clock(), cfg.session_ttl_s)
-    return json_response(
-        {
-            "id": session_id,
-            "base_urls": _base_urls(session_id),
-            "header": {sessions.SESSION_HEADER: session_id},
-            "webhook_secret": secret,
-        },
-        201,
-    )
+    created = {
+        "id": session_id,
+        "base_urls": _base_urls(session_id),
+        "header": {sessions.SESSION_HEADER: session_id},
+        "webhook_secret": secret,
+    }
+    if key_secret := cfg.key_secret():
+        created["key"] = session_keys.key(key_secret, session_id)
+    return json_response(created, 201)
 
 
 @blueprint.get("/sessions")

@@ -35,6 +35,7 @@ ERROR_KINDS = [
     "unsupported-media-type",
     "too-large",
     "default-session",
+    "session-key",
     "http",
 ]
 
@@ -86,6 +87,14 @@ SESSION_ID = {
     "required": True,
     "schema": {"type": "string"},
     "description": "A session id from POST /__faultproof/sessions.",
+}
+SESSION_KEY = {
+    "name": "X-Faultproof-Session-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The session's key from POST /__faultproof/sessions, where the mock has "
+    "session keys (a control token or --session-keys); 403 session-key without it.",
 }
 FROM_CREATED = {"session_id": "$response.body#/id"}
 
@@ -239,6 +248,11 @@ def _paths(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, Any]:
             "base_urls": BASE_URLS,
             "header": STRING_MAP,
             "webhook_secret": {"type": "string"},
+            "key": {
+                "type": "string",
+                "description": "The session's key (X-Faultproof-Session-Key), where the mock "
+                "has session keys.",
+            },
         },
     }
     session = {
@@ -333,7 +347,7 @@ def _paths(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, Any]:
             },
         },
         "/sessions/{session_id}": {
-            "parameters": [SESSION_ID],
+            "parameters": [SESSION_ID, SESSION_KEY],
             "get": {
                 "operationId": "getSession",
                 "responses": {"200": _ok("The session.", session), **UNKNOWN_SESSION, **GUARD},
@@ -349,7 +363,7 @@ def _paths(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, Any]:
             },
         },
         "/sessions/{session_id}/plan": {
-            "parameters": [SESSION_ID],
+            "parameters": [SESSION_ID, SESSION_KEY],
             "put": {
                 "operationId": "putPlan",
                 "requestBody": plan_body,
@@ -383,7 +397,7 @@ def _paths(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, Any]:
             },
         },
         "/sessions/{session_id}/journal": {
-            "parameters": [SESSION_ID],
+            "parameters": [SESSION_ID, SESSION_KEY],
             "get": {
                 "operationId": "getJournal",
                 "responses": {
@@ -394,7 +408,7 @@ def _paths(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, Any]:
             },
         },
         "/sessions/{session_id}/webhooks": {
-            "parameters": [SESSION_ID],
+            "parameters": [SESSION_ID, SESSION_KEY],
             "post": {
                 "operationId": "postWebhook",
                 "requestBody": {
@@ -487,7 +501,8 @@ def build(catalogue: Catalogue, providers: tuple[str, ...], server_url: str = ""
                 ),
                 "Forbidden": _error(
                     "A Host the mock does not answer to (forbidden-host), a cross-site request "
-                    "(cross-site), or a non-loopback caller of a mock with no token (forbidden)."
+                    "(cross-site), a non-loopback caller of a mock with no token (forbidden), or "
+                    "a session's call without its key (session-key)."
                 ),
                 "NotJson": _error("A body or Content-Type other than application/json."),
                 "TooLarge": _error(f"A body of more than {MAX_BODY_BYTES} bytes."),

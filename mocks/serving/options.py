@@ -50,6 +50,7 @@ def mock_config(
     control_token: str | None,
     allow_hosts: Sequence[str] = (),
     webhook_allow: Sequence[str] = (),
+    session_secret: str | None = None,
 ) -> MockConfig:
     """The MockConfig ``serve``'s options describe (each worker rebuilds it from them)."""
     return MockConfig(
@@ -61,6 +62,7 @@ def mock_config(
         control_token=control_token,
         allow_hosts=tuple(allow_hosts),
         webhook_allow=tuple(webhook_allow),
+        **({"session_keys": True, "session_secret": session_secret} if session_secret else {}),
     )
 
 

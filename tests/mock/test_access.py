@@ -179,11 +179,12 @@ def test_mock_control_sends_the_token_from_its_argument_or_the_environment(monke
 
     monkeypatch.delenv("FAULTPROOF_CONTROL_TOKEN", raising=False)
     with served_werkzeug(MockConfig(providers=("alana",), control_token="t0ken")) as live:
-        with pytest.raises(FaultproofError, match="401.*--control-token"):
+        with pytest.raises(FaultproofError, match=r"401.*--control-token"):
             MockControl(live.url).check()
         MockControl(live.url, token="t0ken").check()
         monkeypatch.setenv("FAULTPROOF_CONTROL_TOKEN", "t0ken")
         control = MockControl(live.url)
         session_id, base_urls = control.session({"steps": [{"scenario": "alana.RATE_001"}]})
         assert base_urls["alana"] == f"{live.url}/s/{session_id}/alana"
+        assert control.journal(session_id) == []  # the session's key went with it
         control.end(session_id)

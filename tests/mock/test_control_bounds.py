@@ -15,6 +15,7 @@ from faultproof.mocks import sessions
 from faultproof.mocks.access import MAX_BODY_BYTES
 from faultproof.mocks.cli import MAX_JOURNAL_LIMIT, cli
 from faultproof.mocks.control_input import MAX_DEPTH, MAX_STEPS, depth
+from faultproof.mocks.session_keys import KEY_HEADER
 
 PRODUCT = "/alana/api/v1/products/42"
 KEY = {"X-API-Key": "alana_test_key"}
@@ -159,3 +160,56 @@ def test_journal_limit_bound_is_a_usage_error_from_the_real_command():
     )
     assert result.returncode == 2
     assert "--journal-limit" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "auth"),
+    [({"control_token": "t0ken"}, {"Authorization": "Bearer t0ken"}), ({"session_keys": True}, {})],
+    ids=["with-a-token", "session-keys-flag"],
+)
+def test_a_session_answers_only_to_its_key(make_app, options, auth):
+    client = make_app("alana", **options).test_client()
+    created = client.post("/__faultproof/sessions", headers=auth).get_json()
+    sid, own = created["id"], {**auth, KEY_HEADER: created["key"]}
+    other = client.post("/__faultproof/sessions", headers=auth).get_json()
+    plan = b'{"steps": [{"scenario": "alana.RATE_001"}]}'
+    for headers in (auth, {**auth, KEY_HEADER: other["key"]}, {**auth, KEY_HEADER: "0" * 32}):
+        for method, path in (
+            ("GET", f"/sessions/{sid}"),
+            ("GET", f"/sessions/{sid}/journal"),
+            ("DELETE", f"/sessions/{sid}/plan"),
+            ("DELETE", f"/sessions/{sid}"),
+        ):
+            refused = client.open(f"/__faultproof{path}", method=method, headers=headers)
+            assert refused.status_code == 403, (method, path)
+            assert refused.headers["X-Faultproof-Error"] == "session-key"
+        refused = client.put(
+            f"/__faultproof/sessions/{sid}/plan",
+            data=plan,
+            headers=headers,
+            content_type="application/json",
+        )
+        assert refused.status_code == 403
+    assert client.get(f"/__faultproof/sessions/{sid}/journal", headers=own).status_code == 200
+    assert client.get("/__faultproof/sessions/default/journal", headers=auth).status_code == 200
+    assert client.delete(f"/__faultproof/sessions/{sid}", headers=own).status_code == 204
+
+
+def test_sessions_need_no_key_by_default(client):
+    created = client.post("/__faultproof/sessions").get_json()
+    assert "key" not in created
+    assert client.get(f"/__faultproof/sessions/{created['id']}/journal").status_code == 200
+
+
+def test_session_keys_flag_reaches_the_config(monkeypatch):
+    seen = {}
+
+    def stop(**options):
+        seen.update(options)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli_module, "mock_config", stop)
+    assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
+    assert seen["session_secret"] is None
+    assert CliRunner().invoke(cli, ["serve", "--session-keys"]).exit_code == 0
+    assert len(seen["session_secret"]) == 64
