@@ -172,6 +172,18 @@ def batch(messages: list[Any], link: Link, reply: Reply) -> Any:
     return answers or None
 
 
+def tool_error(failure: ScenarioAnswer, rid: Any) -> dict[str, Any]:
+    """A tool's failure as MCP's tool execution error (``tool_errors: result``): a result with
+    ``isError``, the JSON-RPC error's message as text and its data as structuredContent."""
+    error = render(failure, now=now()).get_json()["error"]
+    result = {
+        "content": [{"type": "text", "text": error["message"]}],
+        "structuredContent": {**error.get("data", {}), "message": error["message"]},
+        "isError": True,
+    }
+    return {"jsonrpc": "2.0", "id": rid, "result": result}
+
+
 def _error(error: ScenarioAnswer, message: Any = None) -> Any:
     """A rule's error as one member of a batch answer (the batch itself answers 200)."""
     return render(error, now=now(), request_body=orjson.dumps(message)).get_json()

@@ -13,7 +13,9 @@ from flask import abort, request
 
 from faultproof.contracts.template import rpc_id
 
-from ..surface import fail
+from ..answers import ScenarioAnswer
+from ..surface import fail, rule
+from .alloy_mcp_session import tool_error
 from .alloy_tools import EXECUTE, HANDLERS, TOOLS, Context, args_schema, invalid, validate
 
 __all__ = ["EXECUTE", "Context", "answer", "parse", "read", "request_id", "tool_name"]
@@ -140,7 +142,12 @@ def answer(method: str, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
             ctx.rid, "Invalid params: tools/call takes name and an arguments object", -32602
         )
     validate(TOOLS[name][1], arguments, ctx.rid, f"arguments of {name}")
-    structured = HANDLERS[name](arguments, ctx)
+    try:
+        structured = HANDLERS[name](arguments, ctx)
+    except ScenarioAnswer as failure:
+        if rule("mcp_transport")["tool_errors"] != "result":
+            raise
+        return tool_error(failure, ctx.rid)
     text = orjson.dumps(structured).decode()
     result = {
         "content": [{"type": "text", "text": text}],

@@ -286,3 +286,48 @@ def test_rule_trigger_and_plan_errors_echo_the_id(client, rid, echoed):
     for response in (rule, trigger, *planned):
         assert response.get_json()["id"] == echoed, response.get_data(as_text=True)[:200]
     assert [r.status_code for r in planned] == [404, 200, 503]
+
+
+# --- tool_errors: result, MCP's tool execution errors ---
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code"),
+    [
+        (
+            {"connectorId": "slack", "actionId": "pages_create", "parameters": {}},
+            "ACTION_NOT_FOUND",
+        ),
+        ({"connectorId": "slak", "actionId": "x", "parameters": {}}, "CONNECTOR_NOT_FOUND"),
+    ],
+)
+def test_tool_failures_can_be_isError_results(make_app, arguments, code):
+    rules = {"alloy.mcp_transport": {"tool_errors": "result"}}
+    client = make_app("alloy", rules=rules).test_client()
+    body = rpc("tools/call", 4, name="execute_action_alloy", arguments=arguments)
+    response = client.post(MCP, json=body, headers=AUTH)
+    answer = response.get_json()
+    assert (response.status_code, answer["id"], answer["result"]["isError"]) == (200, 4, True)
+    assert answer["result"]["structuredContent"]["code"] == code
+    assert (
+        answer["result"]["content"][0]["text"] == answer["result"]["structuredContent"]["message"]
+    )
+    malformed = rpc("tools/call", 5, name="execute_action_alloy", arguments={"connectorId": 7})
+    assert client.post(MCP, json=malformed, headers=AUTH).status_code == 400  # still JSON-RPC
+
+
+def test_the_sdk_returns_a_tool_failure_as_an_isError_result():
+    mcp = mcp_sdk()
+    config = MockConfig(
+        providers=("alloy",), rules={"alloy.mcp_transport": {"tool_errors": "result"}}
+    )
+
+    async def run(url: str) -> Any:
+        async with mcp.Client(url + PUBLIC) as client:
+            return await client.call_tool("get_connector_resources_alloy", {"connectorId": "slak"})
+
+    with running_mock(config) as url:
+        result = asyncio.run(run(url))
+    assert result.is_error is True
+    assert result.structured_content["code"] == "CONNECTOR_NOT_FOUND"
+    assert result.content[0].text == "Invalid connector"
