@@ -6,6 +6,7 @@ import base64
 import io
 import subprocess
 
+import httpx
 import orjson
 import pytest
 from click.testing import CliRunner
@@ -213,3 +214,19 @@ def test_session_keys_flag_reaches_the_config(monkeypatch):
     assert seen["session_secret"] is None
     assert CliRunner().invoke(cli, ["serve", "--session-keys"]).exit_code == 0
     assert len(seen["session_secret"]) == 64
+
+
+def test_chunked_plans_are_read_and_bounded_under_uvicorn():
+    from conftest import served_uvicorn
+
+    from faultproof.mocks.config import MockConfig
+
+    with served_uvicorn(MockConfig(providers=("alana",))) as live:
+        control = f"{live.url}/__faultproof/sessions"
+        sid = httpx.post(control).json()["id"]
+        json = {"Content-Type": "application/json"}
+        plan = b'{"steps": [{"scenario": "alana.RATE_001"}]}'
+        answer = httpx.put(f"{control}/{sid}/plan", content=iter([plan]), headers=json)
+        assert answer.status_code == 200, answer.text
+        big = iter([b'{"steps": ["', b"x" * MAX_BODY_BYTES, b'"]}'])
+        assert httpx.put(f"{control}/{sid}/plan", content=big, headers=json).status_code == 413
