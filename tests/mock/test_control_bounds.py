@@ -136,14 +136,21 @@ def test_journal_limit_has_an_upper_bound_at_start():
     assert f"1<=x<={MAX_JOURNAL_LIMIT}" in result.output
 
 
-def test_allow_host_and_webhook_allow_reach_the_config(monkeypatch):
-    seen = {}
+@pytest.fixture
+def serve_options(monkeypatch):
+    """What ``faultproof serve`` hands to ``mock_config``, the server never started."""
+    seen: dict = {}
 
     def stop(**options):
         seen.update(options)
         raise SystemExit(0)
 
     monkeypatch.setattr(cli_module, "mock_config", stop)
+    return seen
+
+
+def test_allow_host_and_webhook_allow_reach_the_config(monkeypatch, serve_options):
+    seen = serve_options
     monkeypatch.setenv("FAULTPROOF_ALLOW_HOST", "env.example, .ci.example")
     args = ["serve", "--allow-host", "a.example,b.example:8080", "--webhook-allow", "hooks:9000"]
     assert CliRunner().invoke(cli, args).exit_code == 0
@@ -202,14 +209,8 @@ def test_sessions_need_no_key_by_default(client):
     assert client.get(f"/__faultproof/sessions/{created['id']}/journal").status_code == 200
 
 
-def test_session_keys_flag_reaches_the_config(monkeypatch):
-    seen = {}
-
-    def stop(**options):
-        seen.update(options)
-        raise SystemExit(0)
-
-    monkeypatch.setattr(cli_module, "mock_config", stop)
+def test_session_keys_flag_reaches_the_config(serve_options):
+    seen = serve_options
     assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
     assert seen["session_secret"] is None
     assert CliRunner().invoke(cli, ["serve", "--session-keys"]).exit_code == 0
