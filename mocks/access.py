@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 #: Host names that always mean this machine.
@@ -34,6 +35,12 @@ LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 MAX_BODY_BYTES = 1024 * 1024
 #: Methods whose body changes state: the ones a cross-site form could send.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class HeaderLookup(Protocol):
+    """Header lookup by name: werkzeug's case-insensitive ``Headers``, or a dict in tests."""
+
+    def get(self, key: str, /) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +71,7 @@ class Asked:
     """
 
     method: str
-    headers: Mapping[str, str]
+    headers: HeaderLookup
     peer: str | None
     local: tuple[str, str]
     content_length: int | None
@@ -121,7 +128,7 @@ def _loopback(address: str | None) -> bool:
         return False
 
 
-def _token(headers: Mapping[str, str]) -> str:
+def _token(headers: HeaderLookup) -> str:
     given = headers.get("X-Faultproof-Token") or ""
     scheme, _, rest = (headers.get("Authorization") or "").partition(" ")
     if not given and scheme.lower() == "bearer":

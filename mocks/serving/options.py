@@ -8,6 +8,7 @@ circle.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,7 +63,8 @@ def mock_config(
         control_token=control_token,
         allow_hosts=tuple(allow_hosts),
         webhook_allow=tuple(webhook_allow),
-        **({"session_keys": True, "session_secret": session_secret} if session_secret else {}),
+        session_keys=session_secret is not None,
+        session_secret=session_secret or secrets.token_hex(32),
     )
 
 
