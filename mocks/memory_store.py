@@ -4,7 +4,7 @@ Why each request costs O(1) whatever the other sessions hold: a plan is copied o
 installed, and handed out as is afterwards (plans are never changed in place); the store's own
 lock covers only finding a session and keeping the idle order (an ``OrderedDict`` by last use,
 so a sweep finds the idle sessions at its front); a session's journal, steps and counters have
-the session's own lock. ``copies`` counts the plan copies made, so tests can see none per request.
+the session's own lock.
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._sessions: OrderedDict[str, _Session] = OrderedDict()  # least recently used first
         self._loose: dict[str, tuple[int, int]] = {}  # counters of no session
-        self.copies = 0
 
     def ping(self) -> None:
         """Memory always answers."""
@@ -119,7 +118,6 @@ class MemoryStore:
 
     def set_plan(self, session_id: str, plan: dict[str, Any] | None) -> None:
         frozen = copy.deepcopy(plan)  # the one copy: what callers hand in may change after
-        self.copies += 1
         record = self._record(session_id)
         with record.lock:
             record.plan, record.step = frozen, 0

@@ -96,6 +96,7 @@ class RedisStore:
             )
         }
         self._plans: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._stale: dict[str, tuple[str, float]] = {}  # lock: token, until (``_release``)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -226,20 +227,45 @@ class RedisStore:
     ) -> Iterator[dict[str, Any]]:
         keys = self._keys(session)
         lock, token = f"{keys[0]}:lock:{_hex(provider)}", secrets.token_hex(8)
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while not self.redis.set(lock, token, nx=True, px=LOCK_TTL_MS):
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"state of {provider} in session {session} stayed locked {LOCK_WAIT_S:.0f} s"
-                )
-            time.sleep(0.001)
         try:
+            self._acquire(lock, token, f"state of {provider} in session {session}")
             raw = self.redis.hget(keys[2], provider)
             data = orjson.loads(raw) if raw else seed()
             yield data
             self._run("SAVE_STATE", [keys[0], keys[2]], [provider, orjson.dumps(data)])
+        except self.outages:
+            self._remember(lock, token)  # its SET may run late, after the RELEASE below
+            raise
         finally:
+            self._release(lock, token)
+
+    def _acquire(self, lock: str, token: str, what: str) -> None:
+        """Take ``lock`` for ``token``, waiting while another holds it. A lock held by a token
+        of this process that an outage made stale (``_release``) is released at once."""
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while not self.redis.set(lock, token, nx=True, px=LOCK_TTL_MS):
+            stale = self._stale.get(lock)
+            if stale is not None and self._run("RELEASE", [lock], [stale[0]]):
+                continue
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what} stayed locked {LOCK_WAIT_S:.0f} s")
+            time.sleep(0.001)
+
+    def _release(self, lock: str, token: str) -> None:
+        """Release ``lock`` if ``token`` holds it (``_remember`` it when Redis does not say)."""
+        try:
             self._run("RELEASE", [lock], [token])
+        except self.outages:
+            self._remember(lock, token)
+            raise
+
+    def _remember(self, lock: str, token: str) -> None:
+        """``token`` may hold ``lock`` unseen: after a stall, a ``SET`` that timed out can run
+        late, after its ``RELEASE``. Kept for the lock's lifetime, so a later ``_acquire``
+        that finds it holding the lock releases it, instead of waiting ``LOCK_TTL_MS``."""
+        now = time.monotonic()
+        self._stale = {k: v for k, v in self._stale.items() if v[1] > now}
+        self._stale[lock] = (token, now + LOCK_TTL_MS / 1000)
 
     def _count(self, key: str, window_s: float, now: float, add: bool) -> WindowCount:
         window = window_of(window_s, now)

@@ -13,13 +13,12 @@ the GIL, which a busy worker's other threads then hold for up to a switch interv
 state is held for the request's block by a lock of its own key (``sqlite_locks.py``), not by
 SQLite's write lock, and written back only when the block changed it.
 
-Each thread opens its own connection, in the process that uses it: a connection never crosses
-a ``fork`` (a server that forks its workers after the store is built would otherwise share
-one; the store itself only holds a path). The threads of one process queue for writing on a
-lock of the process, so only writers of different processes meet SQLite's busy handler, which
-sleeps a millisecond or more per retry. Under ``faultproof serve --workers 2`` this beat both
-no lock (threads sleeping in the busy handler) and an ``flock`` between processes too
-(``bench/results/store_ops.md``).
+Each thread opens its own connection, in the process that uses it (``sqlite_files.py``: a
+connection never crosses a ``fork``, and a file deleted or replaced is opened again). The
+threads of one process queue for writing on a lock of the process, so only writers of
+different processes meet SQLite's busy handler, which sleeps a millisecond or more per retry.
+Under ``faultproof serve --workers 2`` this beat both no lock (threads sleeping in the busy
+handler) and an ``flock`` between processes too (``bench/results/store_ops.md``).
 
 ``synchronous=OFF``: the mock's state is worth nothing after a machine crash, and a crash of
 the application cannot corrupt a WAL database at any ``synchronous`` level.

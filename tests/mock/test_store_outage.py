@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+import redis
 
 from faultproof.mocks import sqlite_files
 from faultproof.mocks.app import create_app
@@ -185,3 +186,24 @@ def test_a_deleted_sqlite_file_is_made_again(sqlite_store, clock):
     again = client.post("/__faultproof/sessions").get_json()["id"]
     assert client.get(f"/s/{again}{PRODUCT}", headers=KEY).status_code == 200
     assert client.get("/__faultproof/health").status_code == 200
+
+
+def test_a_state_lock_left_by_an_outage_is_taken_back_at_once(redis_url, monkeypatch):
+    store = RedisStore.from_url(redis_url)
+    store.redis.flushdb()
+    store.create_session("l", "s", now=0.0)
+    real = store._run
+
+    def release_refused(name, keys, args):
+        if name == "RELEASE":
+            raise redis.ConnectionError("Connection refused")
+        return real(name, keys, args)
+
+    monkeypatch.setattr(store, "_run", release_refused)
+    with pytest.raises(redis.ConnectionError), store.state("l", "alana", lambda: {"n": 0}):
+        pass
+    monkeypatch.setattr(store, "_run", real)
+    assert len(list(store.redis.scan_iter(match="fp:s:*:lock:*"))) == 1  # held for 30 s
+    monkeypatch.setattr("faultproof.mocks.redis_store.LOCK_WAIT_S", 0.0)  # no wait: one try
+    with store.state("l", "alana", lambda: {"n": 0}) as data:
+        assert data == {"n": 0}
