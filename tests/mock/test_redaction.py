@@ -216,7 +216,10 @@ SECRET_NAMES = [
     "cookie",
     "x-csrf-token",
 ]
-SECRET = st.text(string.ascii_letters + string.digits + "-_.~", min_size=12, max_size=40)
+#: A marker prefix keeps a drawn secret from spelling a word the journal holds anyway.
+SECRET = st.text(string.ascii_letters + string.digits + "-_.~", min_size=8, max_size=40).map(
+    lambda text: "zQ9" + text
+)
 NAME = st.sampled_from(SECRET_NAMES).flatmap(
     lambda n: st.sampled_from([n, n.upper(), n.title(), n.replace("-", "_"), n.replace("_", "-")])
 )
