@@ -197,17 +197,19 @@ class StoreGuard:
     ) -> Iterator[dict[str, Any]]:
         """The store's block; only the store's own entering and leaving are guarded, never
         what the view does inside it."""
+
         def enter() -> tuple[AbstractContextManager[dict[str, Any]], dict[str, Any]]:
             held = self.inner.state(session, provider, seed)
             return held, held.__enter__()
 
         held, data = self._call(enter, session)
+        # Leaving always reaches the store, down or not: it releases what entering took.
         try:
             yield data
         except BaseException:
-            self._call(partial(held.__exit__, *sys.exc_info()), session)
+            self._call(partial(held.__exit__, *sys.exc_info()), session, probe=True)
             raise
-        self._call(lambda: held.__exit__(None, None, None), session)
+        self._call(lambda: held.__exit__(None, None, None), session, probe=True)
 
     def hit(self, key: str, window_s: float, now: float) -> WindowCount:
         return self._call(lambda: self.inner.hit(key, window_s, now), key.partition(":")[0])

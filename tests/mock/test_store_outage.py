@@ -20,6 +20,7 @@ from faultproof.mocks.config import MockConfig
 from faultproof.mocks.memory_store import MemoryStore
 from faultproof.mocks.redis_store import RedisStore
 from faultproof.mocks.sqlite_store import SqliteStore
+from faultproof.mocks.store_guard import StoreGuard, StoreUnavailable
 from tests.mock.store_servers import OwnRedis
 
 KEY = {"X-API-Key": "alana_test_key"}
@@ -207,3 +208,15 @@ def test_a_state_lock_left_by_an_outage_is_taken_back_at_once(redis_url, monkeyp
     monkeypatch.setattr("faultproof.mocks.redis_store.LOCK_WAIT_S", 0.0)  # no wait: one try
     with store.state("l", "alana", lambda: {"n": 0}) as data:
         assert data == {"n": 0}
+
+
+def test_leaving_a_state_block_reaches_the_store_while_it_is_down():
+    store = Failing("")
+    guard = StoreGuard(store)
+    guard.create_session("s", "x", now=0.0)
+    with guard.state("s", "alana", lambda: {"n": 0}):
+        store.failing = "session"
+        with pytest.raises(StoreUnavailable):
+            guard.session("s", now=0.0, ttl_s=60)  # the store goes down meanwhile
+        assert guard.error is not None
+    assert not store._sessions["s"].state_locks["alana"].locked()  # released all the same
