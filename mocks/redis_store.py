@@ -102,13 +102,14 @@ class RedisStore:
     def from_url(cls, url: str) -> RedisStore:
         """``redis://HOST:PORT/DB``; fails at once, saying why, when Redis cannot be reached.
 
-        One retry (a pooled connection that a Redis restart broke reconnects), no backoff.
+        One retry on a broken connection (a pooled one that a Redis restart broke reconnects),
+        none on a timeout (a stalled Redis costs ``TIMEOUT_S`` per call, not twice that).
         """
         client = redis.Redis.from_url(
             url,
             socket_timeout=TIMEOUT_S,
             socket_connect_timeout=TIMEOUT_S,
-            retry=Retry(NoBackoff(), 1),
+            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
             health_check_interval=30,
         )
         client.ping()
