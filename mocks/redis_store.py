@@ -96,7 +96,7 @@ class RedisStore:
             )
         }
         self._plans: dict[tuple[str, str], dict[str, Any] | None] = {}
-        self._stale: dict[str, tuple[str, float]] = {}  # lock: token, until (``_release``)
+        self._stale: dict[str, dict[str, float]] = {}  # lock: {token: until} (``_remember``)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -246,8 +246,10 @@ class RedisStore:
         deadline = time.monotonic() + LOCK_WAIT_S
         while not self.redis.set(lock, token, nx=True, px=LOCK_TTL_MS):
             stale = self._stale.get(lock)
-            if stale is not None and self._run("RELEASE", [lock], [stale[0]]):
-                continue
+            if stale:
+                held = _text(self.redis.get(lock) or b"")
+                if held in stale and self._run("RELEASE", [lock], [held]):
+                    continue
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{what} stayed locked {LOCK_WAIT_S:.0f} s")
             time.sleep(0.001)
@@ -262,11 +264,14 @@ class RedisStore:
 
     def _remember(self, lock: str, token: str) -> None:
         """``token`` may hold ``lock`` unseen: after a stall, a ``SET`` that timed out can run
-        late, after its ``RELEASE``. Kept for the lock's lifetime, so a later ``_acquire``
-        that finds it holding the lock releases it, instead of waiting ``LOCK_TTL_MS``."""
+        late, after its ``RELEASE``. Kept for the lock's lifetime, beside every other token of
+        this process that an outage caught on the same lock (the holder's and its waiters'), so
+        a later ``_acquire`` that finds one holding the lock releases it, instead of waiting
+        ``LOCK_TTL_MS``."""
         now = time.monotonic()
-        self._stale = {k: v for k, v in self._stale.items() if v[1] > now}
-        self._stale[lock] = (token, now + LOCK_TTL_MS / 1000)
+        kept = {k: {t: u for t, u in v.items() if u > now} for k, v in self._stale.items()}
+        self._stale = {k: v for k, v in kept.items() if v}
+        self._stale.setdefault(lock, {})[token] = now + LOCK_TTL_MS / 1000
 
     def _count(self, key: str, window_s: float, now: float, add: bool) -> WindowCount:
         window = window_of(window_s, now)

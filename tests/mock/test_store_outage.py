@@ -205,6 +205,14 @@ def test_a_state_lock_left_by_an_outage_is_taken_back_at_once(redis_url, monkeyp
         pass
     monkeypatch.setattr(store, "_run", real)
     assert len(list(store.redis.scan_iter(match="fp:s:*:lock:*"))) == 1  # held for 30 s
+
+    def set_refused(*args, **kwargs):
+        raise redis.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(store.redis, "set", set_refused)
+    with pytest.raises(redis.ConnectionError), store.state("l", "alana", lambda: {"n": 0}):
+        pass  # a waiter the outage caught too: its token never held the lock
+    monkeypatch.undo()
     monkeypatch.setattr("faultproof.mocks.redis_store.LOCK_WAIT_S", 0.0)  # no wait: one try
     with store.state("l", "alana", lambda: {"n": 0}) as data:
         assert data == {"n": 0}
