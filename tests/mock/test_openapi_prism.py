@@ -44,7 +44,7 @@ def test_success_examples_are_the_mocks_own_valid_answers(make_app, provider):
         for method, operation in methods.items()
         for status, response in operation["responses"].items()
         if status.startswith("2")
-        for content in response["content"].values()
+        for content in response.get("content", {}).values()
         if "example" in content
     }
     operations = default_catalogue().provider(provider).operations
