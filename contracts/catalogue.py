@@ -18,6 +18,7 @@ from typing import Any
 from . import cache, template
 from .errors import CatalogueError, UnknownIdError
 from .normal_form import NormalForm
+from .param_ranges import ranges_for
 from .policy import ClientPolicy
 from .redaction import GENERIC, Redaction
 from .scenario import Operation, Scenario
@@ -149,10 +150,18 @@ def _scenario(
     normal_form: NormalForm | None,
     content_type: str | None,
     seed: str | None,
+    param_ranges: Mapping[str, Any],
 ) -> Scenario:
     prefix = provider or FAULT_PREFIX
     scenario_id = f"{prefix}.{data['name']}"
     params = dict(data.get("params", {}))
+    ranges = ranges_for(params, param_ranges)
+    for name, bounds in ranges.items():
+        if not bounds.holds(params[name]):
+            raise CatalogueError(
+                f"{scenario_id}: the default {name}={params[name]!r} is not "
+                f"{bounds.describe()} (faults.yaml param_ranges)"
+            )
     used = template.placeholders(data.get("headers", {})) | template.placeholders(data.get("body"))
     unknown = used - set(params) - set(template.COMPUTED)
     if unknown:
@@ -186,6 +195,7 @@ def _scenario(
         source=Source.from_data(data["source"], seed),
         body_schema=data.get("body_schema"),
         retryable_reason=data.get("retryable_reason"),
+        ranges=ranges,
     )
 
 
@@ -254,30 +264,41 @@ def _caps_invariants(provider: Provider, where: str) -> None:
         )
 
 
-def load_provider(path: Traversable, meta: dict[str, Any]) -> Provider:
-    """One provider file, validated."""
-    return _checked_provider(path.name, _read_yaml(path), meta)
+def load_provider(
+    path: Traversable, meta: dict[str, Any], param_ranges: Mapping[str, Any] | None = None
+) -> Provider:
+    """One provider file, validated (numeric parameters: finite, or within ``param_ranges``)."""
+    return _checked_provider(path.name, _read_yaml(path), meta, param_ranges or {})
 
 
-def _checked_provider(file_name: str, data: Any, meta: dict[str, Any]) -> Provider:
+def _checked_provider(
+    file_name: str, data: Any, meta: dict[str, Any], param_ranges: Mapping[str, Any]
+) -> Provider:
     _check(data, meta, f"{file_name}:")
     if file_name != f"{data['provider']}.yaml":
         raise CatalogueError(
             f"{file_name} declares provider {data['provider']!r}; name the file "
             f"{data['provider']}.yaml"
         )
-    provider = _provider(data, file_name, load_schema(data["provider"]))
+    provider = _provider(data, file_name, load_schema(data["provider"]), param_ranges)
     _invariants(provider)
     return provider
 
 
-def _provider(data: dict[str, Any], file_name: str, schema: dict[str, Any]) -> Provider:
+def _provider(
+    data: dict[str, Any],
+    file_name: str,
+    schema: dict[str, Any],
+    param_ranges: Mapping[str, Any],
+) -> Provider:
     """A provider built from its data and envelope schema, both already validated."""
     provider_id = data["provider"]
     normal_form = NormalForm.from_data(data["normal_form"])
     scenarios: dict[str, Scenario] = {}
     for item in data["scenarios"]:
-        scenario = _scenario(item, provider_id, normal_form, data["content_type"], data["seed"])
+        scenario = _scenario(
+            item, provider_id, normal_form, data["content_type"], data["seed"], param_ranges
+        )
         if scenario.id in scenarios:
             raise CatalogueError(f"{file_name}: duplicate scenario id {scenario.id}")
         scenarios[scenario.id] = scenario
@@ -331,22 +352,26 @@ def _validated(root: Traversable) -> tuple[dict[str, Any], Catalogue]:
         (p for p in (root / "providers").iterdir() if p.name.endswith(".yaml")),
         key=lambda p: p.name,
     )
-    providers = [_read_yaml(path) for path in files]
-    for path, data in zip(files, providers, strict=True):
-        _checked_provider(path.name, data, meta)
     fault_data = _read_yaml(root / "faults.yaml")
     faults_schema = {
         "type": "object",
-        "required": ["scenarios"],
+        "required": ["param_ranges", "scenarios"],
         "additionalProperties": False,
-        "properties": {"scenarios": {"type": "array", "items": {"$ref": "#/$defs/scenario"}}},
+        "properties": {
+            "param_ranges": {"$ref": "#/$defs/param_ranges"},
+            "scenarios": {"type": "array", "items": {"$ref": "#/$defs/scenario"}},
+        },
         "$defs": meta["$defs"],
     }
     _check(fault_data, faults_schema, "faults.yaml:")
+    providers = [_read_yaml(path) for path in files]
+    for path, data in zip(files, providers, strict=True):
+        _checked_provider(path.name, data, meta, fault_data["param_ranges"])
     data = {
         "providers": providers,
         "schemas": {p["provider"]: load_schema(p["provider"]) for p in providers},
         "faults": fault_data["scenarios"],
+        "param_ranges": fault_data["param_ranges"],
     }
     return data, _build(data)
 
@@ -355,11 +380,12 @@ def _build(data: dict[str, Any]) -> Catalogue:
     providers = {}
     for item in data["providers"]:
         provider_id = item["provider"]
-        provider = _provider(item, f"{provider_id}.yaml", data["schemas"][provider_id])
+        schema = data["schemas"][provider_id]
+        provider = _provider(item, f"{provider_id}.yaml", schema, data["param_ranges"])
         providers[provider.id] = provider
     faults = {}
     for item in data["faults"]:
-        scenario = _scenario(item, None, None, item.get("content_type"), None)
+        scenario = _scenario(item, None, None, item.get("content_type"), None, data["param_ranges"])
         if scenario.id in faults:
             raise CatalogueError(f"faults.yaml: duplicate scenario id {scenario.id}")
         faults[scenario.id] = scenario

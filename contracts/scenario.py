@@ -11,6 +11,7 @@ import orjson
 
 from . import template
 from .errors import FaultproofError, UnknownIdError
+from .param_ranges import FINITE, ParamRange
 from .source import Source
 
 Kind = Literal["error", "stream_error", "result", "fault", "webhook"]
@@ -116,6 +117,7 @@ class Scenario:
         source: Provenance.
         body_schema: Pointer into the provider schema the body must match.
         retryable_reason: Why ``retryable`` departs from the policy's status list.
+        ranges: Where each numeric parameter may go (``faults.yaml``'s ``param_ranges``).
     """
 
     id: str
@@ -139,6 +141,7 @@ class Scenario:
     source: Source
     body_schema: str | None = None
     retryable_reason: str | None = None
+    ranges: Mapping[str, ParamRange] = field(default_factory=dict)
 
     def resolve_params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Defaults updated with ``overrides``; unknown names and wrong types are refused."""
@@ -146,7 +149,8 @@ class Scenario:
         for name, value in (overrides or {}).items():
             if name not in self.params:
                 raise UnknownIdError(f"parameter of {self.id}", name, self.params)
-            values[name] = _coerce(self.id, name, self.params[name], value)
+            bounds = self.ranges.get(name, FINITE)
+            values[name] = _coerce(self.id, name, self.params[name], value, bounds)
         return values
 
     def render(
@@ -190,24 +194,38 @@ class Scenario:
         }
 
 
-def _coerce(scenario_id: str, name: str, default: Any, value: Any) -> Any:
-    """A parameter value of its default's type; numbers given as text are accepted."""
+def _coerce(scenario_id: str, name: str, default: Any, value: Any, bounds: ParamRange) -> Any:
+    """A parameter value of its default's type; numbers given as text are accepted, and a
+    number must hold in ``bounds`` (finite, within its range)."""
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.lower() in {"true", "false"}:
             return value.lower() == "true"
     elif isinstance(default, (int, float)):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            try:
-                return float(value) if "." in value else int(value)
-            except ValueError:
-                pass
+        number = _number(value)
+        if number is not None and bounds.holds(number):
+            return int(number) if bounds.integer else number
+        raise FaultproofError(
+            f"parameter {name!r} of {scenario_id} takes {bounds.describe()} "
+            f"(default {default!r}), got {value!r}"
+        )
     elif isinstance(default, str):
         return str(value)
     kind = type(default).__name__
     raise FaultproofError(
         f"parameter {name!r} of {scenario_id} takes a {kind} (default {default!r}), got {value!r}"
     )
+
+
+def _number(value: Any) -> int | float | None:
+    """``value`` as a number (text too: ``"nan"`` and ``"1.e999"`` parse, ranges refuse them)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        for parse in (int, float):
+            try:
+                return parse(value)
+            except ValueError:
+                pass
+    return None

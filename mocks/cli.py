@@ -18,7 +18,7 @@ from faultproof.contracts import PROVIDERS, FaultproofError, Scenario, default_c
 from faultproof.contracts.schemas import load_schema
 
 from .serving.listen import ListenError, bound_port, listen
-from .serving.options import for_workers, mock_config
+from .serving.options import FiniteFloatRange, for_workers, mock_config
 
 #: Most journal entries a session may keep (each holds up to 16 KiB of body each way).
 MAX_JOURNAL_LIMIT = 100_000
@@ -141,8 +141,8 @@ def schema(provider: str) -> None:
     "--session-ttl",
     default=3600.0,
     show_default=True,
-    type=click.FloatRange(min=1),
-    help="Seconds of idleness after which a session is forgotten.",
+    type=FiniteFloatRange(1, 31_536_000),
+    help="Seconds of idleness after which a session is forgotten (at most a year).",
 )
 @click.option(
     "--control-token",

@@ -159,7 +159,7 @@ def test_render_refuses_unknown_parameter_listing_valid_ones():
 
 def test_render_refuses_wrong_type():
     s = default_catalogue().scenario("alana.RATE_001")
-    with pytest.raises(FaultproofError, match="takes a int"):
+    with pytest.raises(FaultproofError, match="takes a finite number from"):
         s.render({"retry_after": "soon"})
 
 

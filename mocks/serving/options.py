@@ -8,6 +8,7 @@ circle.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -16,6 +17,18 @@ import click
 import orjson
 
 from ..config import MockConfig
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange without NaN (which every bound comparison lets through) or infinity."""
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        number = float(super().convert(value, param, ctx))
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number in the range {self._describe_range()}.")
+        return number
 
 
 def _rule_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:

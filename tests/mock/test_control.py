@@ -88,7 +88,7 @@ GOOD = {"steps": [{"scenario": "alana.RATE_001", "params": {"retry_after": 1}}]}
         ),
         (
             b'{"steps": [{"scenario": "alana.RATE_001", "params": {"retry_after": "soon"}}]}',
-            "takes a int",
+            "takes a finite number from",
             True,
         ),
         (
