@@ -23,7 +23,7 @@ class FiniteFloatRange(click.FloatRange):
     """click's FloatRange without NaN (which every bound comparison lets through) or infinity."""
 
     def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> float:
         number = float(super().convert(value, param, ctx))
         if not math.isfinite(number):
