@@ -63,10 +63,13 @@ SELECTION: dict[str, tuple[str, ...]] = {
         "ainative.token_expired",
         "fault.delay@ainative",
     ),
+    # Not fault.drop@ainative: its fifth attempt comes after 4.5 s of backoff in a 7.1 s limit,
+    # so four requests slower than 0.55 s each (seen with every client of this module running
+    # at once under pytest -n 2) leave no time for it and the flaw goes unseen. The rate limit's
+    # fifth attempt needs 4 s of named waits in 8.2 s.
     "retries_forever": (
         "aironclaw.redis_unavailable",
         "ainative.rate_limited",
-        "fault.drop@ainative",
         "fault.hang@ainative",
         "ainative.not_found",
     ),
@@ -164,7 +167,6 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     },
     "retries_forever": {
         ("ainative.rate_limited", "bounded_attempts"),
-        ("fault.drop@ainative", "bounded_attempts"),
     },
     "no_backoff": {
         ("airbyte.internal_server_error", "backs_off"),

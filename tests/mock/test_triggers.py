@@ -88,13 +88,43 @@ def test_parameters_travel_with_the_trigger(client_for):
 
 
 @pytest.mark.parametrize(
+    ("prefer", "expected", "retry_after"),
+    [
+        # RFC 7240: a preference the mock does not know is ignored, a known one still applies
+        ("return=minimal, code=404", default_catalogue().provider("alana").canonical(404).id, None),
+        ("respond-async, wait=10, code=429; retry_after=4", "alana.RATE_001", "4"),
+        ('code=429, retry_aftr=1, handling="lenient"', "alana.RATE_001", None),
+        # the first instance of a preference wins
+        ("code=429, code=503", "alana.RATE_001", None),
+        ('scenario="RATE_001", retry_after=2, retry_after=9', "alana.RATE_001", "2"),
+        # Prism's example=, named as our OpenAPI documents name their examples
+        ("code=429, example=RATE_002", "alana.RATE_002", None),
+        ("example=RATE_002", "alana.RATE_002", None),
+        ("CODE=429, Example=RATE_002", "alana.RATE_002", None),
+    ],
+)
+def test_prefer_is_read_as_rfc_7240_says(client_for, prefer, expected, retry_after, clock):
+    scenario = default_catalogue().scenario(expected)
+    response = _request(client_for("alana"), scenario, {"Prefer": prefer})
+    assert response.headers["X-Faultproof-Scenario"] == expected
+    assert response.status_code == scenario.status
+    if retry_after is not None:
+        assert response.headers["Retry-After"] == retry_after
+
+
+@pytest.mark.parametrize(
     ("headers", "query", "needle"),
     [
         ({"Prefer": "scenario=RATE_01"}, "", "Did you mean 'alana.RATE_001'"),
         ({"Prefer": "code=418"}, "", "Valid codes"),
         ({"Prefer": "code=abc"}, "", "Valid codes"),
         ({"X-Faultproof-Scenario": "ainative.rate_limited"}, "", "another provider"),
-        ({"Prefer": "code=429, retry_aftr=1"}, "", "retry_after"),
+        ({"Prefer": "code=429, retry_aftr=1, handling=strict"}, "", "retry_after"),
+        ({"X-Faultproof-Scenario": "alana.RATE_001; retry_aftr=1"}, "", "retry_after"),
+        ({}, "__code=429&__retry_aftr=1", "retry_after"),
+        ({"Prefer": "code=500, example=RATE_002"}, "", "the 500 examples: SERVER_001"),
+        ({"Prefer": "code=429, example=RATE_02"}, "", "Did you mean 'alana.RATE_002'"),
+        ({"Prefer": "scenario=RATE_001, example=RATE_002"}, "", "is not alana.RATE_001"),
         ({"Prefer": "code=429, retry_after=soon"}, "", "takes a finite number from"),
         ({}, "__scenario=nope", "Valid:"),
     ],
