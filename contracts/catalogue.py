@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from importlib.abc import Traversable
 from typing import Any
@@ -21,6 +21,7 @@ from .normal_form import NormalForm
 from .param_ranges import ranges_for
 from .policy import ClientPolicy
 from .redaction import GENERIC, Redaction
+from .rule_schema import rule_schema
 from .scenario import Operation, Scenario
 from .schemas import first_error, load_schema, validator
 from .source import Source
@@ -38,12 +39,18 @@ class Rule:
         value: Its value: a number, a list or a small mapping.
         description: What it governs.
         source: Provenance.
+        types: JSON types of fields whose default cannot tell (a ``null`` default).
     """
 
     name: str
     value: Any
     description: str
     source: Source
+    types: Mapping[str, Any] = field(default_factory=dict)
+
+    def schema(self) -> dict[str, Any]:
+        """What ``--set`` may override this rule with."""
+        return rule_schema(self.value, self.types, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +320,11 @@ def _provider(
         policy=ClientPolicy.from_data(data["policy"], data["seed"]),
         rules={
             k: Rule(
-                k, v["value"], v.get("description", ""), Source.from_data(v["source"], data["seed"])
+                k,
+                v["value"],
+                v.get("description", ""),
+                Source.from_data(v["source"], data["seed"]),
+                v.get("types", {}),
             )
             for k, v in data["rules"].items()
         },

@@ -17,6 +17,7 @@ import orjson
 from faultproof.contracts import PROVIDERS, FaultproofError, Scenario, default_catalogue
 from faultproof.contracts.schemas import load_schema
 
+from .rules_command import rules
 from .serving.listen import ListenError, bound_port, listen
 from .serving.options import FiniteFloatRange, for_workers, mock_config
 
@@ -467,6 +468,9 @@ def judge(
         err=True,
     )
     sys.exit(0 if report.passed else 1)
+
+
+cli.add_command(rules)
 
 
 def main() -> None:

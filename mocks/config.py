@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faultproof.contracts import PROVIDERS, Catalogue, FaultproofError, default_catalogue
+from faultproof.contracts.rule_schema import check_override
 
 from .memory_store import MemoryStore
 from .store import Store
@@ -68,7 +69,7 @@ class MockConfig:
             rules = self.catalogue.provider(provider).rules
             if name not in rules:
                 raise FaultproofError(f"unknown rule {key!r}; {provider} rules: {', '.join(rules)}")
-            _check_numbers(key, rules[name].value, self.rules[key])
+            check_override(key, rules[name].schema(), self.rules[key])
 
     def key_secret(self) -> str | None:
         """What session keys derive from, or None when sessions need no key."""
@@ -85,25 +86,3 @@ class MockConfig:
         if isinstance(value, dict) and isinstance(override, Mapping):
             return {**value, **override}
         return override
-
-
-#: What a rule's number may be overridden with (``--set``): a count, a size or seconds.
-RULE_NUMBER_RANGE = (0, 1_000_000_000)
-
-
-def _check_numbers(key: str, default: Any, override: Any) -> None:
-    """Where a rule's default is a number, the override is a finite one within range."""
-    if isinstance(default, Mapping) and isinstance(override, Mapping):
-        for field_name, value in override.items():
-            if field_name in default:
-                _check_numbers(f"{key}.{field_name}", default[field_name], value)
-        return
-    if not isinstance(default, (int, float)) or isinstance(default, bool):
-        return
-    low, high = RULE_NUMBER_RANGE
-    number = isinstance(override, (int, float)) and not isinstance(override, bool)
-    if not number or not math.isfinite(override) or not low <= override <= high:
-        raise FaultproofError(
-            f"rule {key} takes a finite number from {low} to {high:_} (default {default!r}), "
-            f"got {override!r}"
-        )

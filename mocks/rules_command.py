@@ -1,0 +1,67 @@
+"""`faultproof rules`: the server-side rules a ``--set`` may override, with fields and defaults."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import orjson
+
+from faultproof.contracts import FaultproofError, default_catalogue
+from faultproof.contracts.catalogue import Rule
+from faultproof.contracts.rule_schema import describe
+
+
+def _rows(rule: Rule) -> list[tuple[str, str, Any]]:
+    """(field, what it takes, default) of each overridable part of ``rule``."""
+    schema = rule.schema()
+    if schema.get("type") != "object":
+        return [("", describe(schema), rule.value)]
+    return [
+        (name, describe(sub), rule.value.get(name)) for name, sub in schema["properties"].items()
+    ]
+
+
+def _json(provider: str, rule: Rule) -> dict[str, Any]:
+    return {
+        "id": f"{provider}.{rule.name}",
+        "description": rule.description,
+        "default": rule.value,
+        "schema": rule.schema(),
+        "fields": {name: takes for name, takes, _ in _rows(rule) if name},
+        "source": rule.source.kind,
+    }
+
+
+@click.command()
+@click.option("--provider", metavar="P", help="Only this provider's rules.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rules as a JSON array.")
+def rules(provider: str | None, as_json: bool) -> None:
+    """List the server-side rules, with the fields and defaults that --set overrides."""
+    catalogue = default_catalogue()
+    try:
+        chosen = [catalogue.provider(provider)] if provider else list(catalogue.providers.values())
+    except FaultproofError as exc:
+        raise click.BadParameter(str(exc), param_hint="--provider") from None
+    if as_json:
+        data = [_json(p.id, rule) for p in chosen for rule in p.rules.values()]
+        click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    table = Table(header_style="bold")
+    for column in ("rule (--set RULE[.FIELD]=VALUE)", "takes", "default", "source"):
+        table.add_column(column, overflow="fold")
+    count = 0
+    for p in chosen:
+        for rule in p.rules.values():
+            count += 1
+            for name, takes, default in _rows(rule):
+                key = f"{p.id}.{rule.name}" + (f".{name}" if name else "")
+                shown = orjson.dumps(default).decode()
+                table.add_row(key, takes, shown, rule.source.kind)
+    console.print(table)
+    console.print(f'{count} rules; a VALUE is JSON (5, 0.5, null, "text", [1, 2]) or plain text')
