@@ -33,7 +33,7 @@ from werkzeug.exceptions import HTTPException
 
 from faultproof.contracts import PROVIDERS, template
 
-from . import answers, control, faults, journal
+from . import answers, control, cors, faults, journal
 from .canned import Canned, Onward
 from .config import MockConfig
 from .front import ONWARD_KEY, Front
@@ -172,6 +172,11 @@ def _finish(response: Response) -> Response:
     elif trigger is not None and scenario is not None and scenario.fault is not None:
         response.headers[answers.SCENARIO_HEADER] = scenario.id
         params = scenario.resolve_params(trigger.params)
+        if cors.applies(_cfg().cors, request.path, _cfg().providers, request.headers.get):
+            # The fault's head is sent by the server's wire, not through the front's CORS layer.
+            response.headers.extend(
+                cors.answer_headers(request.headers["Origin"], response.headers.keys())
+            )
         plan = faults.FAULTS[scenario.fault](
             faults.FaultContext(response, params, _cfg().hang_max_s)
         )

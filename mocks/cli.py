@@ -175,6 +175,12 @@ def schema(provider: str) -> None:
     help="Each session's control calls need the key its creation answered (always on with "
     "--control-token).",
 )
+@click.option(
+    "--no-cors",
+    is_flag=True,
+    help="Send no CORS headers and answer no preflight (by default the provider surfaces answer "
+    "CORS as Prism does; the control plane never).",
+)
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
 def serve(
     host: str,
@@ -190,6 +196,7 @@ def serve(
     allow_hosts: tuple[str, ...],
     webhook_allow: tuple[str, ...],
     session_keys: bool,
+    no_cors: bool,
     access_log: bool,
 ) -> None:
     """Serve the mock: every provider's API, its documented errors on demand, and faults."""
@@ -218,6 +225,7 @@ def serve(
         "webhook_allow": list(webhook_allow),
         # Drawn once here, so that every worker derives the same session keys.
         "session_secret": secrets.token_hex(32) if session_keys else None,
+        "cors": not no_cors,
     }
     config = mock_config(**options)
     try:

@@ -39,6 +39,7 @@ class MockConfig:
         session_keys: Whether each session's calls need its key (``session_keys.py``); a
             control token turns them on too.
         session_secret: What keys derive from when there is no control token.
+        cors: Whether provider surfaces answer CORS as Prism does (``cors.py``).
     """
 
     providers: tuple[str, ...] = PROVIDERS
@@ -54,6 +55,7 @@ class MockConfig:
     webhook_allow: tuple[str, ...] = ()
     session_keys: bool = False
     session_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    cors: bool = True
 
     def __post_init__(self) -> None:
         if self.journal_limit < 1:

@@ -20,7 +20,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from . import answers, control, journal, sessions
+from . import answers, control, cors, journal, sessions
 from .canned import Answer, Ask, Canned
 from .store_guard import StoreUnavailable, unjournaled
 
@@ -64,9 +64,16 @@ class Front:
         if session is not None:
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"/s/{session}"
             environ["PATH_INFO"] = rest
+        config = self.canned.config
+        request = Request(environ)
+        if cors.applies(config.cors, rest, config.providers, request.headers.get):
+            if cors.is_preflight(request.method, request.headers.get):
+                status, headers = cors.preflight(request.headers.get)
+                start_response(status, headers)
+                return [b""]
+            start_response = _with_cors(start_response, request.headers["Origin"])
         if ONWARD_KEY in environ:  # decided already by the server in front of this one
             return self.app(environ, start_response)
-        request = Request(environ)
         ask = Ask(
             request.method,
             request.path,
@@ -90,3 +97,15 @@ class Front:
             return [decided.body]
         environ[ONWARD_KEY] = decided
         return self.app(environ, start_response)
+
+
+def _with_cors(start_response: Callable[..., Any], origin: str) -> Callable[..., Any]:
+    """``start_response`` adding what makes the answer readable by a page from ``origin``
+    (unless the app added it already, as it does to a fault's head)."""
+
+    def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if not any(name.lower() == "access-control-allow-origin" for name, _ in headers):
+            headers = [*headers, *cors.answer_headers(origin, (name for name, _ in headers))]
+        return start_response(status, headers, exc_info)
+
+    return start

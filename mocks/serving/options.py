@@ -65,6 +65,7 @@ def mock_config(
     allow_hosts: Sequence[str] = (),
     webhook_allow: Sequence[str] = (),
     session_secret: str | None = None,
+    cors: bool = True,
 ) -> MockConfig:
     """The MockConfig ``serve``'s options describe (each worker rebuilds it from them)."""
     return MockConfig(
@@ -78,6 +79,7 @@ def mock_config(
         webhook_allow=tuple(webhook_allow),
         session_keys=session_secret is not None,
         session_secret=session_secret or secrets.token_hex(32),
+        cors=cors,
     )
 
 
