@@ -33,7 +33,7 @@ from werkzeug.exceptions import HTTPException
 
 from faultproof.contracts import PROVIDERS, template
 
-from . import answers, control, cors, faults, journal
+from . import answers, control, cors, faults, index, journal
 from .canned import Canned, Onward
 from .config import MockConfig
 from .front import ONWARD_KEY, Front
@@ -78,6 +78,7 @@ def create_app(config: MockConfig | None = None) -> Flask:
             f"openapi_{provider_id}",
             lambda provider_id=provider_id: control.provider_openapi(provider_id),
         )
+    app.add_url_rule("/", "index", index.index)
     front = Front(app.wsgi_app, Canned(cfg, surfaces), lambda: app.testing)
     app.wsgi_app = front  # type: ignore[method-assign]
     app.before_request(_begin)
@@ -266,6 +267,8 @@ def _http_error(error: HTTPException) -> Response:
         return _internal_error(original)
     surface = _surface()
     status = error.code or 500
+    if surface is None and status == 404:
+        return index.unknown_path(error.description or error.name)
     if surface is None:
         response = control.mock_error(error.description or error.name, status, None, "http")
         response.headers.extend(h for h in error.get_headers() if h[0].lower() != "content-type")

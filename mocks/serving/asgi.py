@@ -41,8 +41,9 @@ Collected = tuple[int, list[tuple[bytes, bytes]], bytes]
 class MockASGI:
     """One mock app (``create_app``) served over ASGI."""
 
-    def __init__(self, app: Flask, threads: int) -> None:
+    def __init__(self, app: Flask, threads: int, access_log: bool = False) -> None:
         self.app = app
+        self.access_log = access_log
         self.canned: Canned = app.wsgi_app.canned  # type: ignore[attr-defined]
         cfg = app.extensions["faultproof"]
         self.on_loop = isinstance(unwrapped(cfg.store), MemoryStore)
@@ -72,9 +73,12 @@ class MockASGI:
             return await _send(send, (status, headers, content))
         plan, complete, answered = slot[0]
         transport = scope["extensions"][TRANSPORT]
+        started = loop.time()
         try:
             await async_wire.perform(plan, transport, receive, send)
         finally:
+            if self.access_log:
+                _log_fault(scope, headers, async_wire.ending(plan, loop.time() - started))
             if self.on_loop:
                 complete(answered)
             else:
@@ -153,6 +157,24 @@ def _query(query: str) -> dict[str, str]:
     for name, value in parse_qsl(query, keep_blank_values=True):
         found.setdefault(name, value)
     return found
+
+
+def _log_fault(scope: dict[str, Any], headers: list[tuple[bytes, bytes]], how: str) -> None:
+    """One access-log line for a fault, shaped as uvicorn's own (``--access-log``); through
+    uvicorn's general logger, whose format takes any message (its access format wants a
+    status code)."""
+    client = scope.get("client") or ("-", 0)
+    scenario = dict(headers).get(b"x-faultproof-scenario", b"fault").decode("latin-1")
+    logging.getLogger("uvicorn.error").info(
+        '%s:%s - "%s %s HTTP/%s" %s: %s',
+        client[0],
+        client[1],
+        scope["method"],
+        scope["path"],
+        scope["http_version"],
+        scenario,
+        how,
+    )
 
 
 def _wire(answer: Answer) -> Collected:

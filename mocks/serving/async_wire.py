@@ -87,3 +87,18 @@ async def perform(plan: Plan, transport: asyncio.Transport, receive: Receive, se
             await asyncio.wait({gone}, timeout=LOST_S)
     finally:
         gone.cancel()
+
+
+def ending(plan: Plan, seconds: float) -> str:
+    """How a plan ended, for the access log: uvicorn logs a head it sends, never a hang or a
+    close, so without this line a dropped connection would leave no trace there."""
+    sent = sum(len(a.data) for a in plan if isinstance(a, Send))
+    head = next((a for a in plan if isinstance(a, Head)), None)
+    closed = next((a for a in plan if isinstance(a, Close)), None)
+    how = f"closed ({closed.mode.upper()})" if closed else "ended"
+    if head is None:
+        if any(isinstance(a, WaitGone) for a in plan):
+            return f"no answer, held {seconds:.2f} s until the client left or the bound"
+        return f"no answer, connection {how}"
+    announced = dict((n.lower(), v) for n, v in head.headers).get("content-length", "?")
+    return f"{head.status}, {sent} of {announced} body bytes in {seconds:.2f} s, then {how}"

@@ -36,6 +36,7 @@ from .protocol import FaultproofProtocol
 
 OPTIONS_ENV = "FAULTPROOF_SERVE_OPTIONS"
 THREADS_ENV = "FAULTPROOF_SERVE_THREADS"
+ACCESS_LOG_ENV = "FAULTPROOF_SERVE_ACCESS_LOG"
 
 
 class _Server(uvicorn.Server):
@@ -82,12 +83,13 @@ def serve(
     """Run on ``sock`` (``listen.listen``) until SIGINT or SIGTERM; ``threads`` per worker run
     the Flask part of the mock."""
     if workers == 1:
-        app = MockASGI(create_app(config), threads)
+        app = MockASGI(create_app(config), threads, access_log)
         server = _Server(uvicorn.Config(app, **settings(access_log)))
         server.run(sockets=[sock])
         sys.exit(0 if server.started else 1)
     os.environ[OPTIONS_ENV] = json.dumps(options)
     os.environ[THREADS_ENV] = str(threads)
+    os.environ[ACCESS_LOG_ENV] = "1" if access_log else ""
     # uvicorn's supervisor binds its own socket (its public API takes an address, not one):
     # the address checked and the port chosen are handed over, and the checking socket closed.
     host, port = sock.getsockname()[:2]
@@ -118,4 +120,5 @@ def worker_app() -> MockASGI:
     """The mock of one worker process (uvicorn calls this factory in each)."""
     _end_with_supervisor()
     config = mock_config(**json.loads(os.environ[OPTIONS_ENV]))
-    return MockASGI(create_app(config), int(os.environ[THREADS_ENV]))
+    threads = int(os.environ[THREADS_ENV])
+    return MockASGI(create_app(config), threads, bool(os.environ.get(ACCESS_LOG_ENV)))

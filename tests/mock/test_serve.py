@@ -102,6 +102,28 @@ def test_serve_binds_loopback_by_default(start):
         proc.communicate(timeout=15)
 
 
+def test_the_access_log_says_how_each_fault_ended(start):
+    """uvicorn logs a head it sends; a drop or a hang sends none, and must still leave a line."""
+    proc, url = start("--providers", "alana", "--access-log")
+    path = url + "/alana/api/v1/products/1"
+    try:
+        for prefer in ("scenario=fault.drop", "scenario=fault.drop, mode=rst"):
+            with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+                httpx.get(path, headers={"Prefer": prefer})
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(path, headers={"Prefer": "scenario=fault.hang"}, timeout=0.5)
+        httpx.get(path, headers={"Prefer": "code=429"})
+    finally:  # the hang's line comes when the mock sees the client go, or at shutdown at last
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=15)[0].decode()
+    lines = [line for line in output.splitlines() if '"GET /alana/api/v1/products/1' in line]
+    assert any("fault.drop: no answer, connection closed (FIN)" in line for line in lines), output
+    assert any("fault.drop: no answer, connection closed (RST)" in line for line in lines), output
+    assert any("fault.hang: no answer, held" in line for line in lines), output
+    assert any('HTTP/1.1" 429' in line for line in lines), output
+    assert not any(" 200 " in line for line in lines), output
+
+
 def test_serve_refuses_bad_input_with_exit_2():
     from conftest import SERVE
 

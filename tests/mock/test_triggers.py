@@ -171,3 +171,25 @@ def test_unknown_top_level_path_is_the_mocks_own_404(client_for):
     response = client_for("alana").get("/nowhere")
     assert response.status_code == 404
     assert response.headers["X-Faultproof-Error"] == "http"
+
+
+def test_get_root_lists_the_providers_served_with_base_urls(make_app):
+    client = make_app("alana", "ainative").test_client()
+    index = client.get("/", base_url="http://127.0.0.1:9999").get_json()
+    assert [p["id"] for p in index["providers"]] == ["alana", "ainative"]
+    alana = index["providers"][0]
+    assert alana["base_url"] == "http://127.0.0.1:9999/alana"
+    assert client.get(alana["openapi"]).get_json()["openapi"].startswith("3.1")
+    sid = client.post("/__faultproof/sessions").get_json()["id"]
+    inside = client.get(f"/s/{sid}/", base_url="http://127.0.0.1:9999").get_json()
+    assert inside["providers"][0]["base_url"] == f"http://127.0.0.1:9999/s/{sid}/alana"
+
+
+def test_a_misspelt_provider_gets_the_nearest_id_and_the_list(make_app):
+    response = make_app("alana", "ainative").test_client().get("/alanna/api/v1/products/42")
+    assert response.status_code == 404
+    assert response.headers["X-Faultproof-Error"] == "http"
+    body = response.get_json()
+    assert "Did you mean 'alana'?" in body["faultproof_error"]
+    assert body["valid"] == ["alana", "ainative"]
+    assert [p["id"] for p in body["providers"]] == ["alana", "ainative"]
