@@ -38,12 +38,10 @@ def value_schema(value: Any, name: str = "") -> dict[str, Any]:
         items = value_schema(value[0]) if value else {}
         return {"type": "array", "items": items}
     if isinstance(value, Mapping):
-        # An override of a rule's field replaces that field whole, so a mapping inside a rule
-        # (a budget per tier) must come complete; the rule's own fields merge one by one.
+        # An override merges into the default at every depth, so no field is required.
         return {
             "type": "object",
             "properties": {k: value_schema(v, k) for k, v in value.items()},
-            "required": list(value),
             "additionalProperties": False,
         }
     return {}
@@ -55,7 +53,6 @@ def rule_schema(
     """A rule's schema: inferred from its default, with ``types`` (field -> JSON type or list
     of types) where the default cannot tell, such as ``null``."""
     schema = value_schema(value, name)
-    schema.pop("required", None)
     for field, kind in (types or {}).items():
         schema["properties"][field] = {"type": kind, **BOUNDS}
     return schema
@@ -93,12 +90,6 @@ def check_override(key: str, schema: Mapping[str, Any], override: Any) -> None:
                 listed = ", ".join(f"{n} ({describe(s)})" for n, s in known.items())
                 raise FaultproofError(f"rule {key} has no field {name!r}; its fields: {listed}")
             check_override(f"{key}.{name}", known[name], value)
-        missing = [name for name in schema.get("required", ()) if name not in override]
-        if missing:
-            raise FaultproofError(
-                f"rule {key} replaces the whole mapping: give every field, missing "
-                + ", ".join(missing)
-            )
         return
     if not _admits(schema, override):
         raise FaultproofError(f"rule {key} takes {_takes(schema)}, got {override!r}")

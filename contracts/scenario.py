@@ -30,6 +30,7 @@ class Operation:
         headers: Headers, including valid credentials for the mock.
         json: JSON body, or ``None``.
         idempotent: Whether repeating it is harmless (``safe_retries`` depends on it).
+        auth_optional: Whether the path also answers without the credentials in ``headers``.
     """
 
     name: str
@@ -39,6 +40,7 @@ class Operation:
     headers: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
     idempotent: bool = True
+    auth_optional: bool = False
 
     @classmethod
     def from_data(cls, name: str, data: dict[str, Any]) -> Operation:
@@ -51,6 +53,7 @@ class Operation:
             headers=dict(data.get("headers", {})),
             json=data.get("json"),
             idempotent=data.get("idempotent", method in IDEMPOTENT_METHODS),
+            auth_optional=data.get("auth", "required") == "optional",
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -85,6 +85,12 @@ class MockConfig:
         override = self.rules.get(f"{provider}.{name}")
         if override is None:
             return value
-        if isinstance(value, dict) and isinstance(override, Mapping):
-            return {**value, **override}
-        return override
+        return _merged(value, override)
+
+
+def _merged(value: Any, override: Any) -> Any:
+    """``override`` over ``value``, mapping into mapping at every depth (a budget for one tier
+    keeps the other tiers' defaults)."""
+    if isinstance(value, Mapping) and isinstance(override, Mapping):
+        return {**value, **{k: _merged(value.get(k), v) for k, v in override.items()}}
+    return override

@@ -15,6 +15,7 @@ from typing import Any
 
 from faultproof.contracts import Provider, Scenario
 
+from . import openapi_security
 from .faults import HTML_502
 from .surface import Route, Surface
 
@@ -44,7 +45,7 @@ def _components(provider: Provider) -> dict[str, Any]:
     schemas = {"Error": _relocate(schema, "Error_")}
     for name, sub in schema.get("$defs", {}).items():
         schemas[f"Error_{name}"] = _relocate(sub, "Error_")
-    return {"schemas": schemas}
+    return {"schemas": schemas, "securitySchemes": openapi_security.schemes(provider)}
 
 
 def _parameters(route: Route) -> list[dict[str, Any]]:
@@ -173,6 +174,10 @@ def _operation(
             **errors,
         },
     }
+    security = openapi_security.requirements(route, provider.operations.values())
+    if security:
+        # No credential on any operation the route serves: it needs none (an empty list).
+        operation["security"] = [] if security == [{}] else security
     if route.body is not None:
         operation["requestBody"] = {
             "required": True,

@@ -128,3 +128,28 @@ def test_prism_on_our_document_answers_success_with_the_mocks_example(prism_alan
     assert answer.status_code == 200
     assert answer.json()["id"] == "42"
     assert answer.json()["name"] != "string"
+
+
+def test_security_follows_the_credentials_each_operation_sends(make_app):
+    alana = _document(make_app, "alana")
+    assert alana["components"]["securitySchemes"] == {
+        "header_X-API-Key": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    }
+    get = alana["paths"]["/api/v1/products/{product_id}"]["get"]
+    assert get["security"] == [{"header_X-API-Key": []}]
+    ainative = _document(make_app, "ainative")
+    assert ainative["paths"]["/v1/auth/register"]["post"]["security"] == []  # anonymous
+    assert ainative["paths"]["/v1/auth/me"]["get"]["security"] == [{"bearerAuth": []}]
+    aironclaw = _document(make_app, "aironclaw")
+    schemes = aironclaw["components"]["securitySchemes"]
+    assert schemes["cookie_aironclaw_session"]["in"] == "cookie"
+    health = aironclaw["paths"]["/api/health"]["get"]["security"]
+    assert health == [{"bearerAuth": []}, {}]  # rules.health_endpoint: auth optional
+
+
+def test_prism_on_our_document_refuses_a_call_without_the_key_as_the_mock_does(
+    prism_alana, make_app
+):
+    from_prism = httpx.get(prism_alana + "/api/v1/products/42")
+    from_mock = make_app("alana").test_client().get("/alana/api/v1/products/42")
+    assert from_prism.status_code == from_mock.status_code == 401
