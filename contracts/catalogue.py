@@ -70,6 +70,8 @@ class Provider:
         scenarios: Its scenarios by id, in catalogue order.
         schema: Its error-envelope JSON Schema.
         redaction: What of its requests the journal keeps as fingerprints (``secrets``).
+        openapi_examples: Requests that only document a success answer in the OpenAPI
+            document, for routes no operation reaches.
     """
 
     id: str
@@ -84,6 +86,7 @@ class Provider:
     scenarios: Mapping[str, Scenario]
     schema: dict[str, Any]
     redaction: Redaction = GENERIC
+    openapi_examples: Mapping[str, Operation] = field(default_factory=dict)
 
     def operation_for(self, scenario: Scenario) -> Operation:
         """The operation a client is driven through for ``scenario`` on this provider."""
@@ -331,6 +334,9 @@ def _provider(
         scenarios=scenarios,
         schema=schema,
         redaction=Redaction.from_data(data.get("secrets", [])),
+        openapi_examples={
+            k: Operation.from_data(k, v) for k, v in data.get("openapi_examples", {}).items()
+        },
     )
 
 

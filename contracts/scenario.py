@@ -31,6 +31,8 @@ class Operation:
         json: JSON body, or ``None``.
         idempotent: Whether repeating it is harmless (``safe_retries`` depends on it).
         auth_optional: Whether the path also answers without the credentials in ``headers``.
+        before: For a request that documents an answer (``openapi_examples``), the requests
+            sent first in its session.
     """
 
     name: str
@@ -41,6 +43,7 @@ class Operation:
     json: Any = None
     idempotent: bool = True
     auth_optional: bool = False
+    before: tuple[str, ...] = ()
 
     @classmethod
     def from_data(cls, name: str, data: dict[str, Any]) -> Operation:
@@ -54,6 +57,7 @@ class Operation:
             json=data.get("json"),
             idempotent=data.get("idempotent", method in IDEMPOTENT_METHODS),
             auth_optional=data.get("auth", "required") == "optional",
+            before=tuple(data.get("before", ())),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -278,12 +278,7 @@ def _http_error(error: HTTPException) -> Response:
         return _answer(
             answers.ScenarioAnswer(cfg.catalogue.scenario(surface.not_found, surface.provider_id))
         )
-    body: Any = (
-        surface.generic_error(status, error.name)
-        if surface.generic_error
-        else {"error": error.name}
-    )
-    response = control.json_response(body, status)
+    response = control.json_response(surface.http_error_body(status, error.name), status)
     response.content_type = surface.generic_error_type
     for name, value in error.get_headers():
         if name.lower() != "content-type":

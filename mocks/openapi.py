@@ -13,12 +13,16 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from flask import Flask
+
 from faultproof.contracts import Provider, Scenario
 
 from . import openapi_security
 from .faults import HTML_502
 from .surface import Route, Surface
 
+#: A request context for the bodies providers write from the request (404, 405 examples).
+_EXAMPLE_APP = Flask(__name__)
 PATH_PARAM = re.compile(r"<(?:([a-z]+):)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 CONVERTERS = {"int": {"type": "integer"}, "float": {"type": "number"}}
 
@@ -100,7 +104,7 @@ def _headers(renders: list[tuple[Scenario, Mapping[str, str]]]) -> dict[str, Any
     return described
 
 
-def _error_responses(provider: Provider) -> dict[str, Any]:
+def _error_responses(provider: Provider, surface: Surface) -> dict[str, Any]:
     by_status: dict[int, dict[str, Any]] = defaultdict(dict)
     renders: dict[int, list[tuple[Scenario, Mapping[str, str]]]] = defaultdict(list)
     for scenario in provider.scenarios.values():
@@ -123,9 +127,15 @@ def _error_responses(provider: Provider) -> dict[str, Any]:
                 "examples": json_examples,
             }
             if provider.content_type != "application/json":
-                content["application/json"] = {"schema": {"$ref": "#/components/schemas/Error"}}
+                content["application/json"] = {
+                    "schema": {"$ref": "#/components/schemas/Error"},
+                    "examples": json_examples,
+                }
         if len(json_examples) < len(examples):
-            content["text/plain"] = {"schema": {"type": "string"}}
+            content["text/plain"] = {
+                "schema": {"type": "string"},
+                "examples": {k: v for k, v in examples.items() if k not in json_examples},
+            }
         responses[str(status)] = {
             "description": f"{provider.title}: documented {status} answers",
             "content": content,
@@ -133,13 +143,19 @@ def _error_responses(provider: Provider) -> dict[str, Any]:
         headers = _headers(renders[status])
         if headers:
             responses[str(status)]["headers"] = headers
-    for status in (404, 405):
+    for status, name in ((404, "Not Found"), (405, "Method Not Allowed")):
+        # A provider writes these from the request it answers: a representative one here.
+        with _EXAMPLE_APP.test_request_context(f"/{provider.id}/"):
+            example = surface.http_error_body(status, name)
         responses.setdefault(
             str(status),
             {
                 "description": "Unknown path or method, in the provider's envelope",
                 "content": {
-                    provider.content_type: {"schema": {"$ref": "#/components/schemas/Error"}}
+                    surface.generic_error_type: {
+                        "schema": {"$ref": "#/components/schemas/Error"},
+                        "example": example,
+                    }
                 },
             },
         )
@@ -194,7 +210,7 @@ def build(
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one provider's mocked surface; ``examples`` are success
     bodies by endpoint (``openapi_examples.success_examples``)."""
-    errors = _error_responses(provider)
+    errors = _error_responses(provider, surface)
     paths: dict[str, dict[str, Any]] = defaultdict(dict)
     for route in surface.routes:
         paths[route.openapi_path][route.method.lower()] = _operation(

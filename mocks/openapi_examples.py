@@ -5,7 +5,7 @@ the schema (``{"id": "string"}``), which no client of the provider ever saw. The
 operations are requests that the mock's happy path answers with valid credentials, so each is
 sent once, in a throwaway session of the app that serves the document, and the answer becomes
 the example of the route (``Route.endpoint``) that handled it. Routes that no operation
-reaches keep their schema only.
+reaches get one from the catalogue's ``openapi_examples``, requests kept for this alone.
 """
 
 from __future__ import annotations
@@ -37,12 +37,16 @@ def _capture(app: Flask, provider_id: str) -> dict[str, Any]:
     provider = cfg.catalogue.provider(provider_id)
     adapter = app.url_map.bind("localhost")
     found: dict[str, Any] = {}
-    client = app.test_client()
-    for operation in provider.operations.values():
+    requests = {**provider.operations, **provider.openapi_examples}
+    for operation in requests.values():
+        client = app.test_client()  # a cookie jar of its own per operation
         session_id = sessions.new_id()
+        base = f"/s/{session_id}/{provider_id}"
         cfg.store.create_session(session_id, sessions.new_secret(), cfg.clock())
         try:
-            body = _answer(client, f"/s/{session_id}/{provider_id}", operation)
+            for name in operation.before:
+                _answer(client, base, requests[name])
+            body = _answer(client, base, operation)
         finally:
             cfg.store.delete_session(session_id)
         if body is None:
@@ -57,11 +61,17 @@ def _capture(app: Flask, provider_id: str) -> dict[str, Any]:
 
 def _answer(client: Any, base: str, operation: Operation) -> Any:
     """The JSON body of a 2xx answer to ``operation``, or ``None``."""
+    headers = dict(operation.headers)
+    # werkzeug's test client sends its cookie jar in place of a Cookie header given to it
+    for pair in headers.pop("Cookie", "").split(";"):
+        name, sep, value = pair.strip().partition("=")
+        if sep:
+            client.set_cookie(name, value)
     response = client.open(
         base + operation.path,
         method=operation.method,
         query_string=dict(operation.query),
-        headers=dict(operation.headers),
+        headers=headers,
         json=operation.json,
     )
     if not 200 <= response.status_code < 300 or not response.is_json:

@@ -121,6 +121,10 @@ class Surface:
     def __post_init__(self) -> None:
         self.blueprint = Blueprint(self.provider_id, __name__, url_prefix=f"/{self.provider_id}")
 
+    def http_error_body(self, status: int, name: str) -> Any:
+        """The body of an HTTP error the catalogue does not name, in this provider's style."""
+        return self.generic_error(status, name) if self.generic_error else {"error": name}
+
     def route(
         self,
         method: str,
