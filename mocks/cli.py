@@ -17,6 +17,7 @@ import orjson
 from faultproof.contracts import PROVIDERS, FaultproofError, Scenario, default_catalogue
 from faultproof.contracts.schemas import load_schema
 
+from . import completion
 from .rules_command import rules
 from .serving.listen import ListenError, bound_port, listen
 from .serving.options import FiniteFloatRange, for_workers, mock_config
@@ -47,7 +48,11 @@ def cli() -> None:
 
 @cli.command()
 @click.option(
-    "--provider", "provider", metavar="P", help="Only this provider (and the generic faults)."
+    "--provider",
+    "provider",
+    metavar="P",
+    help="Only this provider (and the generic faults).",
+    shell_complete=completion.providers,
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as a JSON array.")
 def scenarios(provider: str | None, as_json: bool) -> None:
@@ -82,7 +87,7 @@ def _print_table(chosen: list[Scenario]) -> None:
 
 
 @cli.command()
-@click.argument("provider")
+@click.argument("provider", shell_complete=completion.providers)
 def schema(provider: str) -> None:
     """Print PROVIDER's error-envelope JSON Schema (draft 2020-12)."""
     _dump(load_schema(_provider_id(provider) or provider))
@@ -96,6 +101,7 @@ def schema(provider: str) -> None:
 @click.option(
     "--providers",
     default=",".join(PROVIDERS),
+    shell_complete=completion.provider_list,
     show_default=True,
     help="Comma-separated provider ids.",
 )
@@ -248,6 +254,20 @@ def serve(
     run(config, for_workers(options, config), sock, workers, threads, access_log)
 
 
+def _from_environment(command: click.Command) -> None:
+    """Every option of ``command`` also read from ``FAULTPROOF_<OPTION>`` (``--port``:
+    ``FAULTPROOF_PORT``, ``--no-cors``: ``FAULTPROOF_NO_CORS``); a flag on the command line wins.
+    A container or a CI job configures the mock without a wrapper script."""
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.envvar:
+            longest = max(param.opts, key=len).lstrip("-")
+            param.envvar = "FAULTPROOF_" + longest.upper().replace("-", "_")
+            param.show_envvar = True
+
+
+_from_environment(serve)
+
+
 def _split_commas(values: tuple[str, ...]) -> tuple[str, ...]:
     """``--allow-host a,b`` (and the env variable's commas) as ``("a", "b")``."""
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
@@ -265,7 +285,7 @@ def _is_loopback(host: str) -> bool:
 
 
 @cli.command()
-@click.argument("provider")
+@click.argument("provider", shell_complete=completion.providers)
 @click.option(
     "--server-url",
     default="http://127.0.0.1:8080",
@@ -304,12 +324,18 @@ def _strict_option(command: Callable[..., None]) -> Callable[..., None]:
     "--client-py", metavar="MODULE:FUNCTION", help="A Python callable client(base_url, operation)."
 )
 @click.option(
-    "--provider", "providers", multiple=True, metavar="P", help="Only this provider (repeatable)."
+    "--provider",
+    "providers",
+    multiple=True,
+    metavar="P",
+    help="Only this provider (repeatable).",
+    shell_complete=completion.providers,
 )
 @click.option(
     "--scenario",
     "patterns",
     multiple=True,
+    shell_complete=completion.scenarios,
     metavar="GLOB",
     help="Only scenarios matching (repeatable).",
 )
@@ -437,6 +463,7 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
     "--provider",
     metavar="P",
     help="The provider of requests whose path has no /<provider>/ prefix (a real API's host).",
+    shell_complete=completion.providers,
 )
 @_report_options
 @_strict_option

@@ -12,6 +12,8 @@ from faultproof.contracts import FaultproofError, default_catalogue
 from faultproof.contracts.catalogue import Rule
 from faultproof.contracts.rule_schema import describe
 
+from . import completion
+
 
 def _rows(rule: Rule) -> list[tuple[str, str, Any]]:
     """(field, what it takes, default) of each overridable part of ``rule``."""
@@ -35,7 +37,12 @@ def _json(provider: str, rule: Rule) -> dict[str, Any]:
 
 
 @click.command()
-@click.option("--provider", metavar="P", help="Only this provider's rules.")
+@click.option(
+    "--provider",
+    metavar="P",
+    help="Only this provider's rules.",
+    shell_complete=completion.providers,
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the rules as a JSON array.")
 def rules(provider: str | None, as_json: bool) -> None:
     """List the server-side rules, with the fields and defaults that --set overrides."""

@@ -190,3 +190,72 @@ def test_run_sends_the_control_token_to_a_running_mock(canned, run, monkeypatch)
     monkeypatch.setenv("FAULTPROOF_CONTROL_TOKEN", "from-env")
     assert run(*_command("run", None)).exit_code == 0
     assert tokens == ["t0ken", "from-env"]
+
+
+def test_every_serve_option_comes_from_the_environment_and_flags_win():
+    from click.testing import CliRunner
+
+    from faultproof.mocks.cli import cli, serve
+
+    for param in serve.params:
+        if param.opts and param.opts[0].startswith("--") and param.name != "help":
+            assert param.envvar and param.envvar.startswith("FAULTPROOF_"), param.name
+    runner = CliRunner()
+    bad_state = runner.invoke(cli, ["serve"], env={"FAULTPROOF_STATE": "bogus"})
+    assert bad_state.exit_code == 2 and "'bogus'" in bad_state.output
+    bad_limit = runner.invoke(cli, ["serve"], env={"FAULTPROOF_JOURNAL_LIMIT": "0"})
+    assert bad_limit.exit_code == 2 and "--journal-limit" in bad_limit.output
+    # the flag wins: the environment's bad port is never read, the flag's bad state is
+    flag_wins = runner.invoke(
+        cli, ["serve", "--port", "0", "--state", "nope"], env={"FAULTPROOF_PORT": "x"}
+    )
+    assert flag_wins.exit_code == 2 and "'nope'" in flag_wins.output
+    assert "--port" not in flag_wins.output
+
+
+def test_python_dash_m_faultproof_is_the_same_command_and_the_version_is_the_package_s():
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    import faultproof
+
+    assert faultproof.__version__ == version("faultproof")
+    done = subprocess.run(
+        [sys.executable, "-m", "faultproof", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert version("faultproof") in done.stdout
+    rules = subprocess.run(
+        [sys.executable, "-m", "faultproof", "rules", "--provider", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert rules.returncode == 2 and "Valid: ainative" in rules.stderr
+
+
+def _complete(words: str) -> list[str]:
+    import os
+    import subprocess
+
+    env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+    env["_FAULTPROOF_COMPLETE"] = "bash_complete"
+    done = subprocess.run(
+        ["faultproof"], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    return [line.split(",", 1)[1] for line in done.stdout.splitlines()]
+
+
+def test_shell_completion_offers_provider_and_scenario_ids():
+    from faultproof.contracts import PROVIDERS, default_catalogue
+
+    assert _complete("faultproof schema a") == [p for p in PROVIDERS if p.startswith("a")]
+    rate = [s.id for s in default_catalogue().scenarios("alana") if s.id.startswith("alana.RATE")]
+    assert _complete("faultproof run --scenario alana.RATE") == rate
+    listed = _complete("faultproof serve --providers alana,ai")
+    assert listed == [f"alana,{p}" for p in PROVIDERS if p.startswith("ai")]
