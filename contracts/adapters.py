@@ -180,7 +180,11 @@ def load_callable(spec: str) -> Callable[..., Any]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise FaultproofError(f"cannot import {module_name!r}: {exc}") from None
+        raise FaultproofError(
+            f"cannot import {module_name!r}: {exc}. MODULE is a dotted module name importable "
+            f"from the working directory ({os.getcwd()}) or the installed packages, not a file "
+            "path: for examples/reference_client.py, examples.reference_client:client"
+        ) from None
     function: Callable[..., Any] | None = getattr(module, attribute, None)
     if function is None or not callable(function):
         raise FaultproofError(f"{module_name!r} has no callable {attribute!r}")

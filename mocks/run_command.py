@@ -14,6 +14,7 @@ from pathlib import Path
 from faultproof.contracts import default_catalogue
 from faultproof.contracts.adapters import Client, PythonClient, SubprocessClient, load_callable
 from faultproof.contracts.control_client import MockControl
+from faultproof.contracts.probe import probe
 from faultproof.contracts.reports.console import counts, verdict_lines
 from faultproof.contracts.runner import Runner, select
 from faultproof.contracts.verdict import RunReport, ScenarioResult
@@ -131,9 +132,11 @@ def run_client(
     client: Client = PythonClient(client_py) if client_py else SubprocessClient(client_cmd or "")
     progress, advance = _progress(len(pairs))
     with _mock(mock_url) as url:
-        runner = Runner(
-            client, MockControl(url, control_token), catalogue, workers=workers, on_result=advance
-        )
+        control = MockControl(url, control_token)
+        control.check()
+        if pairs:  # a client that cannot run at all is a tool error, not 210 failures
+            probe(client, control, pairs[0][1])
+        runner = Runner(client, control, catalogue, workers=workers, on_result=advance)
         if progress is not None:
             with progress:  # type: ignore[attr-defined]
                 report = runner.run(pairs)

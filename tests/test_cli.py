@@ -112,6 +112,13 @@ RESULTS = {
 }
 
 
+class _FakeControl:
+    """A mock that is there: ``check`` passes."""
+
+    def check(self) -> None:
+        pass
+
+
 @pytest.fixture
 def canned(monkeypatch):
     """``run`` and ``judge`` grade nothing: they report the canned results chosen by kind."""
@@ -132,7 +139,8 @@ def canned(monkeypatch):
         return judge_module.Judgement(report, ())
 
     monkeypatch.setattr(run_command, "Runner", FakeRunner)
-    monkeypatch.setattr(run_command, "MockControl", lambda url, token=None: None)
+    monkeypatch.setattr(run_command, "MockControl", lambda url, token=None: _FakeControl())
+    monkeypatch.setattr(run_command, "probe", lambda client, control, provider: None)
     monkeypatch.setattr(judge_module, "judge", fake_judge)
     return chosen
 
@@ -185,7 +193,9 @@ def test_run_sends_the_control_token_to_a_running_mock(canned, run, monkeypatch)
 
     canned["results"] = RESULTS["pass"]
     tokens = []
-    monkeypatch.setattr(run_command, "MockControl", lambda url, token=None: tokens.append(token))
+    monkeypatch.setattr(
+        run_command, "MockControl", lambda url, token=None: tokens.append(token) or _FakeControl()
+    )
     assert run(*_command("run", None), "--control-token", "t0ken").exit_code == 0
     monkeypatch.setenv("FAULTPROOF_CONTROL_TOKEN", "from-env")
     assert run(*_command("run", None)).exit_code == 0
