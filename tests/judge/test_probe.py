@@ -40,7 +40,7 @@ def test_a_client_that_exits_before_any_request_exits_2(tmp_path):
 
 def test_a_client_that_sends_a_request_is_graded_even_when_it_then_fails(tmp_path):
     sends_then_crashes = (
-        f"{sys.executable} -c \"import os, urllib.request, sys; "
+        f'{sys.executable} -c "import os, urllib.request, sys; '
         "urllib.request.urlopen(os.environ['FAULTPROOF_BASE_URL'] + '/api/v1/products/42'); "
         'sys.exit(1)"'
     )
