@@ -17,7 +17,7 @@ import orjson
 from faultproof.contracts import PROVIDERS, FaultproofError, Scenario, default_catalogue
 from faultproof.contracts.schemas import load_schema
 
-from . import completion
+from . import completion, project_config
 from .rules_command import rules
 from .serving.listen import ListenError, bound_port, listen
 from .serving.options import FiniteFloatRange, for_workers, mock_config
@@ -42,8 +42,11 @@ def _dump(data: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="faultproof")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Documented provider failures, on demand, and proof that a client survives them."""
+    if ctx.invoked_subcommand == "run":  # [tool.faultproof] of ./pyproject.toml; flags win
+        ctx.default_map = {"run": project_config.run_defaults(run)}
 
 
 @cli.command()
