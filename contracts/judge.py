@@ -278,8 +278,18 @@ def judge(
             if entry.get("provider") is None:
                 raise CaptureError(f"{path}: an entry names no provider; pass --provider P")
             raise UnknownIdError(f"provider (in {path})", given, cat.providers)
+    return judge_entries(entries, cat, f"captured traffic: {path.name}", f"{fmt} {path}")
+
+
+def judge_entries(
+    entries: Sequence[dict[str, Any]], cat: Catalogue, client: str, source: str
+) -> Judgement:
+    """Grade journal entries (each naming a known provider): what ``judge`` does with a file,
+    and what the control plane's verdicts endpoint does with a session's journal."""
     # Captured elsewhere, secrets may be in clear: the evidence keeps fingerprints only.
     entries = [cat.providers[e["provider"]].redaction.entry(e) for e in entries]
+    if not entries:
+        return Judgement(RunReport(client=client, duration_s=0.0, results=()), ())
     found = conversations(entries, cat)
     results = tuple(grade(c) for c in found)
     notes = tuple(
@@ -290,12 +300,12 @@ def judge(
     start = min(float(e["received_at"]) for e in entries)
     end = max(_end(e) for e in entries)
     report = RunReport(
-        client=f"captured traffic: {path.name}",
+        client=client,
         duration_s=end - start,
         results=results,
         started_at=start,
         meta={
-            "source": f"{fmt} {path}",
+            "source": source,
             "requests": len(entries),
             "conversations graded": len(found),
         },
@@ -303,4 +313,4 @@ def judge(
     return Judgement(report, notes)
 
 
-__all__ = ["Conversation", "Judgement", "conversations", "grade", "judge"]
+__all__ = ["Conversation", "Judgement", "conversations", "grade", "judge", "judge_entries"]

@@ -9,12 +9,13 @@ half-applied.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import orjson
 from flask import Blueprint, Response, current_app, request
 
-from . import access, control_input, plans, session_keys, sessions
+from . import access, control_input, journal_query, plans, session_keys, sessions
 from .store import DEFAULT_SESSION, IN_FLIGHT
 from .store_guard import lost_of, report
 from .surface import config
@@ -203,12 +204,16 @@ def delete_plan(session_id: str) -> Response:
 def get_journal(session_id: str) -> Response:
     if missing := _session_or_404(session_id):
         return missing
+    try:
+        wanted = journal_query.matcher(request.args.to_dict())
+    except journal_query.BadFilter as error:
+        return mock_error(str(error), 400, error.valid)
     page = config().store.journal(session_id)
     lost = lost_of(config().store, session_id)
     return json_response(
         {
             "session": session_id,
-            "entries": page.entries,
+            "entries": [e for e in page.entries if wanted(e)],
             # Entries the journal lacks: past its bound, or lost while the store was down.
             "dropped": page.dropped + lost,
             "lost": lost,
@@ -217,6 +222,44 @@ def get_journal(session_id: str) -> Response:
             "in_flight": sum(1 for e in page.entries if e.get(IN_FLIGHT)),
         }
     )
+
+
+@blueprint.get("/sessions/<session_id>/journal/count")
+def count_journal(session_id: str) -> Response:
+    """How many kept entries match the filters (WireMock's ``/__admin/requests/count``)."""
+    answer = get_journal(session_id)
+    if answer.status_code != 200:
+        return answer
+    data = answer.get_json()
+    return json_response(
+        {
+            "count": len(data["entries"]),
+            "in_flight": data["in_flight"],
+            "dropped": data["dropped"],
+        }
+    )
+
+
+@blueprint.post("/sessions/<session_id>/verdicts")
+def post_verdicts(session_id: str) -> Response:
+    """The session's traffic graded with ``faultproof judge``'s checks: its JSON report."""
+    from faultproof.contracts.judge import judge_entries
+    from faultproof.contracts.reports.json_report import render
+
+    if missing := _session_or_404(session_id):
+        return missing
+    entries = config().store.journal(session_id).entries
+    settled = [
+        dict(e) for e in entries if not e.get(IN_FLIGHT) and e.get("direction") != "outbound"
+    ]
+    judged = judge_entries(
+        settled, config().catalogue, f"session {session_id}", "the session's journal"
+    )
+    in_flight = sum(1 for e in entries if e.get(IN_FLIGHT))
+    report = dataclasses.replace(
+        judged.report, meta={**judged.report.meta, "in_flight (not graded)": in_flight}
+    )
+    return Response(render(report), 200, content_type="application/json")
 
 
 @blueprint.post("/sessions/<session_id>/webhooks")

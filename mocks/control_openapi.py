@@ -81,6 +81,36 @@ GUARD = {
 BODY_GUARD = {**GUARD, "415": {"$ref": "#/components/responses/NotJson"}}
 SIZED_GUARD = {**BODY_GUARD, "413": {"$ref": "#/components/responses/TooLarge"}}
 UNKNOWN_SESSION = {"404": {"$ref": "#/components/responses/UnknownSession"}}
+#: The journal's filters (``journal_query.py``): globs are fnmatch's, a status a code or class.
+JOURNAL_FILTERS = [
+    {"name": "method", "in": "query", "schema": {"type": "string"}, "example": "POST"},
+    {"name": "path", "in": "query", "schema": {"type": "string"}, "example": "/api/v1/*"},
+    {
+        "name": "status",
+        "in": "query",
+        "schema": {"type": "string", "pattern": "^[1-5]([0-9]{2}|xx)$"},
+        "example": "4xx",
+    },
+    {"name": "scenario", "in": "query", "schema": {"type": "string"}, "example": "alana.RATE_*"},
+    {"name": "provider", "in": "query", "schema": {"type": "string"}, "example": "alana"},
+]
+JOURNAL_COUNT = {
+    "type": "object",
+    "required": ["count", "in_flight", "dropped"],
+    "properties": {
+        "count": {"type": "integer", "minimum": 0},
+        "in_flight": {"type": "integer", "minimum": 0},
+        "dropped": {"type": "integer", "minimum": 0},
+    },
+}
+VERDICTS = {
+    "type": "object",
+    "required": ["client", "results"],
+    "properties": {
+        "client": {"type": "string"},
+        "results": {"type": "array", "items": {"type": "object"}},
+    },
+}
 SESSION_ID = {
     "name": "session_id",
     "in": "path",
@@ -397,13 +427,44 @@ def _paths(catalogue: Catalogue, providers: tuple[str, ...]) -> dict[str, Any]:
             },
         },
         "/sessions/{session_id}/journal": {
-            "parameters": [SESSION_ID, SESSION_KEY],
+            "parameters": [SESSION_ID, SESSION_KEY, *JOURNAL_FILTERS],
             "get": {
                 "operationId": "getJournal",
                 "responses": {
-                    "200": _ok("Entries kept (oldest first) and entries dropped.", journal),
+                    "200": _ok(
+                        "Entries kept (oldest first) that match the filters, and entries dropped.",
+                        journal,
+                    ),
+                    "400": _error("A filter the journal does not have, or a malformed status."),
                     **UNKNOWN_SESSION,
                     **GUARD,
+                },
+            },
+        },
+        "/sessions/{session_id}/journal/count": {
+            "parameters": [SESSION_ID, SESSION_KEY, *JOURNAL_FILTERS],
+            "get": {
+                "operationId": "countJournal",
+                "responses": {
+                    "200": _ok("How many kept entries match the filters.", JOURNAL_COUNT),
+                    "400": _error("A filter the journal does not have, or a malformed status."),
+                    **UNKNOWN_SESSION,
+                    **GUARD,
+                },
+            },
+        },
+        "/sessions/{session_id}/verdicts": {
+            "parameters": [SESSION_ID, SESSION_KEY],
+            "post": {
+                "operationId": "postVerdicts",
+                "responses": {
+                    "200": _ok(
+                        "The session's answered requests graded as `faultproof judge` grades a "
+                        "journal: its JSON report (results, checks, verdicts, timelines).",
+                        VERDICTS,
+                    ),
+                    **UNKNOWN_SESSION,
+                    **BODY_GUARD,
                 },
             },
         },
