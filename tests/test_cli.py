@@ -269,3 +269,24 @@ def test_shell_completion_offers_provider_and_scenario_ids():
     assert _complete("faultproof run --scenario alana.RATE") == rate
     listed = _complete("faultproof serve --providers alana,ai")
     assert listed == [f"alana,{p}" for p in PROVIDERS if p.startswith("ai")]
+
+
+def test_the_container_files_name_only_real_serve_settings():
+    """The Dockerfile and compose.yaml configure serve through FAULTPROOF_<OPTION> variables:
+    each must be one serve reads (a typo would be ignored silently inside a container)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from faultproof.mocks.cli import serve
+
+    root = Path(__file__).resolve().parents[1]
+    known = {p.envvar for p in serve.params if getattr(p, "envvar", None)}
+    dockerfile = (root / "Dockerfile").read_text()
+    named = set(re.findall(r"\bFAULTPROOF_[A-Z_]+", dockerfile))
+    compose = yaml.safe_load((root / "compose.yaml").read_text())
+    named |= set(compose["x-mock"]["environment"])
+    assert named and named <= known, sorted(named - known)
+    assert 'ENTRYPOINT ["faultproof", "serve"]' in dockerfile
+    assert {"FAULTPROOF_HOST", "FAULTPROOF_CONTROL_TOKEN", "FAULTPROOF_STATE"} <= named
