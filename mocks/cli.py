@@ -498,13 +498,16 @@ def judge(
     )
     report = dataclasses.replace(judged.report, strict=strict)
     outputs = {"json": json_path, "junit": junit_path, "markdown": markdown_path, "html": html_path}
-    write(report, **{k: Path(v) for k, v in outputs.items() if v})
-    click.echo("\n".join([*judged.notes, *verdict_lines(report, provider=False)]), err=True)
+    written = {k: Path(v) for k, v in outputs.items() if v}
+    write(report, **written)
+    # Results on standard output (as `faultproof run` prints them), errors on standard error.
+    click.echo("\n".join([*judged.notes, *verdict_lines(report, provider=False)]))
     click.echo(
         f"{report.summary['scenarios']} conversations graded: {counts(report)} "
-        f"({report.meta['requests']} requests)",
-        err=True,
+        f"({report.meta['requests']} requests)"
     )
+    for fmt, path in written.items():
+        click.echo(f"wrote the {fmt} report to {path}")
     sys.exit(0 if report.passed else 1)
 
 

@@ -148,6 +148,10 @@ def run_client(
     from faultproof.contracts.reports import write
 
     report = dataclasses.replace(report, strict=strict)
-    write(report, **{k: Path(v) for k, v in outputs.items() if v})
-    print(_summary(report), file=sys.stderr)
+    written = {k: Path(v) for k, v in outputs.items() if v}
+    write(report, **written)
+    # Results on standard output, progress on standard error: `faultproof run > results.txt`.
+    print(_summary(report))
+    for fmt, path in written.items():
+        print(f"wrote the {fmt} report to {path}")
     return report.passed

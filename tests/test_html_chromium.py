@@ -208,3 +208,31 @@ def test_warn_and_flaky_cells_look_distinct_and_flaky_draws_both_timelines(tmp_p
     assert set(colours) == {"pass", "fail", "warn", "flaky"}
     assert len(set(colours.values())) == 4, colours  # four verdicts, four colours
     assert probe["flakySvgs"] == 2  # the first attempt's timeline and the rerun's
+
+
+def test_a_long_unbroken_output_line_wraps_instead_of_widening_the_page(tmp_path):
+    """A client's 20,000-character line stays inside the page (it once made it 26,384 px)."""
+    from faultproof.contracts.reports import html
+    from faultproof.contracts.verdict import CheckResult, RunReport, ScenarioResult, TimelineEntry
+
+    timeline = (TimelineEntry(0.0, "GET", "/v1/x", 503, "alana.SERVER_002", 0.01),)
+    failed = ScenarioResult(
+        "alana.SERVER_002",
+        "alana",
+        (CheckResult("retries_retryable", "fail", "x" * 5000),),
+        timeline,
+        stdout_tail="y" * 20000,
+    )
+    page = tmp_path / "wide.html"
+    measure = (
+        "<script>window.addEventListener('load', function () {"
+        "document.body.dataset.probe = String(document.documentElement.scrollWidth);});</script>"
+    )
+    page.write_text(
+        html.render(RunReport("c", 1.0, (failed,))).replace("</body>", measure + "</body>")
+    )
+    dom = _browse(
+        _chromium(), tmp_path / "profile", "--window-size=1280,900", "--dump-dom", page.as_uri()
+    ).stdout
+    width = int(dom.split('data-probe="', 1)[1].split('"', 1)[0])
+    assert width <= 1280, width

@@ -45,8 +45,10 @@ font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-se
 h1{font-size:22px;margin:0 0 6px}h3{font-size:15px;margin:0 0 8px}
 h2{font-size:18px;margin:28px 0 10px;border-bottom:1px solid var(--line);padding-bottom:4px}
 code,pre,.cell,svg text{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-pre{background:var(--soft);padding:8px;overflow:auto;max-height:320px;font-size:12px;margin:4px 0}
-table{border-collapse:collapse}td,th{border:1px solid var(--line);padding:4px 8px;text-align:left;
+pre{background:var(--soft);padding:8px;overflow:auto;max-height:320px;font-size:12px;margin:4px 0;
+white-space:pre-wrap;overflow-wrap:anywhere}
+table{border-collapse:collapse}td,th{overflow-wrap:anywhere;border:1px solid var(--line);
+padding:4px 8px;text-align:left;
 vertical-align:top}th{background:var(--soft)}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;
 font-size:12px}.b-pass{background:var(--pass)}.b-fail{background:var(--fail)}
@@ -68,7 +70,8 @@ padding:12px 16px;margin:14px 0}.scenario.pass{border-left-color:var(--pass)}
 .checks{width:100%;margin:6px 0}.checks td:first-child{white-space:nowrap}
 .timeline svg{width:100%;height:auto;display:block}svg text{font-size:11px}
 .legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;border-radius:2px}
-dl.kv{display:grid;grid-template-columns:max-content auto;gap:2px 12px;margin:4px 0}
+dl.kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:2px 12px;margin:4px 0}
+dl.kv>*{min-width:0}
 dl.kv dt{color:var(--muted)}dl.kv dd{margin:0}
 nav button{border:1px solid var(--line);background:#fff;padding:3px 10px;border-radius:4px;
 cursor:pointer}nav button:hover{background:var(--soft)}

@@ -119,7 +119,7 @@ def test_journal_round_trip_agrees_with_the_runner(mock_url, tmp_path):
             failed += check.verdict == "fail"
     assert compared >= 15 and failed >= 3, (compared, failed)
     for flaw in ("honours_retry_after", "stops_on_non_retryable", "safe_retries"):
-        assert f"{flaw}:" in result.stderr
+        assert f"{flaw}:" in result.stdout  # results on standard output
 
 
 def _mitmdump() -> str:
@@ -237,8 +237,8 @@ def test_mitmproxy_har_is_judged(mitm_har, tmp_path):
         "/v1/auth/me",
     ]
     result = _cli("judge", "--har", str(mitm_har), "--markdown", str(tmp_path / "r.md"))
-    assert result.returncode == 1 and "honours_retry_after" in result.stderr
-    assert "5 conversations graded: 3 passed, 2 failed" in result.stderr
+    assert result.returncode == 1 and "honours_retry_after" in result.stdout
+    assert "5 conversations graded: 3 passed, 2 failed" in result.stdout
 
 
 def test_mitmproxy_har_without_the_mock_header_is_recognised_by_its_body(mitm_har, tmp_path):
@@ -350,7 +350,7 @@ def test_usage_errors_exit_2(tmp_path):
     neither = _cli("judge")
     assert neither.returncode == 2 and "exactly one of --journal" in neither.stderr
     nothing = _cli("judge", "--har", str(har))
-    assert nothing.returncode == 0 and "0 conversations graded" in nothing.stderr
+    assert nothing.returncode == 0 and "0 conversations graded" in nothing.stdout
 
 
 def test_the_judge_needs_no_flask():

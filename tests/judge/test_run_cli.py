@@ -71,7 +71,7 @@ def test_failing_client_exits_1_and_writes_every_report(tmp_path):
         ]
     )
     assert result.returncode == 1, result.stderr
-    assert "FAIL alana.DATA_001 [alana] parses_envelope" in result.stderr
+    assert "FAIL alana.DATA_001 [alana] parses_envelope" in result.stdout
     report = json.loads(out["json"].read_text())
     assert report["summary"]["scenarios"] == 2 and report["summary"]["failed"] == 2
     assert {r["scenario"] for r in report["results"]} == {"alana.DATA_001", "alana.SERVER_002"}
