@@ -292,8 +292,13 @@ def test_junit_testcases_names_results_and_texts(written):
 
 def test_junit_times_and_timestamp(written):
     xml = JUnitXml.fromfile(str(written["junit"]))
-    for suite in xml:
-        assert suite.time == pytest.approx(sum(c.time for c in suite), abs=0.01)
+    suites = list(xml)
+    # the suites share the run's wall time, in proportion to their runs' (overlapping) times
+    assert sum(s.time for s in suites) == pytest.approx(xml.time, abs=0.01)
+    busy = sum(c.time for s in suites for c in s)
+    for suite in suites:
+        share = sum(c.time for c in suite) / busy
+        assert suite.time == pytest.approx(xml.time * share, abs=0.01)
         assert suite.timestamp == "2023-11-14T22:13:20"
     props = {p.name: p.value for p in next(iter(xml)).properties()}
     assert props["client"] == "python -m my_client --flag"
@@ -365,12 +370,19 @@ def _tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 def _sections(page: str) -> dict[str, str]:
-    parts = re.findall(
-        r'<section class="scenario [^"]*" id="[^"]*" data-scenario="([^"]*)">(.*?)</section>',
-        page,
-        re.S,
-    )
-    return dict(parts)
+    """Each scenario card's HTML by scenario id (a card runs to the next one: cards hold
+    ``<details>`` of their own)."""
+    cards = page.split('<details class="scenario ')[1:]
+    return {re.search(r'data-scenario="([^"]*)"', card).group(1): card for card in cards}
+
+
+def test_html_opens_failed_cards_and_closes_passed_ones(report):
+    page = html.render(report)
+    assert {r.verdict for r in report.results} >= {"pass", "fail"}
+    for result in report.results:
+        card = _sections(page)[result.scenario]
+        opened = " open data-scenario=" in card.split(">", 1)[0]
+        assert opened == (result.verdict not in ("pass", "skip")), (result.scenario, card[:200])
 
 
 def test_html_is_one_file_with_no_external_resources(written, report):

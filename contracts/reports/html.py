@@ -67,6 +67,7 @@ padding:12px 16px;margin:14px 0}.scenario.pass{border-left-color:var(--pass)}
 .scenario.warn{border-left-color:var(--warn)}.scenario.flaky{border-left-color:var(--flaky)}
 .attempt{border:1px dashed var(--line);border-radius:4px;padding:4px 12px;margin:8px 0}
 .scenario:target{outline:2px solid #3b7dd8}
+.scenario>summary{cursor:pointer}.scenario>summary h3{display:inline}
 .checks{width:100%;margin:6px 0}.checks td:first-child{white-space:nowrap}
 .timeline svg{width:100%;height:auto;display:block}svg text{font-size:11px}
 .legend i{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;border-radius:2px}
@@ -302,21 +303,24 @@ def _attempt(result: ScenarioResult) -> str:
 
 
 def _scenario(result: ScenarioResult, slug: str) -> str:
+    # A passed or skipped card starts closed, so an all-pass run is a list to scan, not 210
+    # open cards; every other verdict starts open.
+    shown = "" if result.verdict in ("pass", "skip") else " open"
     head = (
-        f'<section class="scenario {result.verdict}" id="{_e(slug)}" '
-        f'data-scenario="{_e(result.scenario)}"><h3>{_badge(result.verdict)} '
+        f'<details class="scenario {result.verdict}" id="{_e(slug)}"{shown} '
+        f'data-scenario="{_e(result.scenario)}"><summary><h3>{_badge(result.verdict)} '
         f'<code>{_e(result.scenario)}</code> <span class="muted">{_e(result.provider)} · '
-        f"{result.duration_s:.2f} s</span></h3>"
+        f"{result.duration_s:.2f} s</span></h3></summary>"
     )
     first = result.first_attempt
     if result.verdict != "flaky" or first is None:
-        return head + _attempt(result) + "</section>"
+        return head + _attempt(result) + "</details>"
     return (
         f"{head}<p>Failed on the first attempt, not on the automatic rerun: a timing failure "
         f'that did not reproduce.</p><div class="attempt first-attempt"><h4>First attempt '
         f'{_badge(first.attempt_verdict)} <span class="muted">{first.duration_s:.2f} s</span>'
         f'</h4>{_attempt(first)}</div><div class="attempt rerun"><h4>Rerun '
-        f"{_badge(result.attempt_verdict)}</h4>{_attempt(result)}</div></section>"
+        f"{_badge(result.attempt_verdict)}</h4>{_attempt(result)}</div></details>"
     )
 
 

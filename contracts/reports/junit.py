@@ -228,10 +228,12 @@ def render(report: RunReport) -> bytes:
     for result in report.results:
         by_provider.setdefault(result.provider, []).append(result)
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    # Runs overlap (--workers), so a suite's summed testcase times exceed the run's wall time:
+    # each suite gets its share of the wall time instead, and the suites add up to the run.
+    busy = sum(r.duration_s for r in report.results) or 1.0
     for provider, results in by_provider.items():
-        suite = _sub(
-            root, "testsuite", name=provider, time=_secs(sum(r.duration_s for r in results))
-        )
+        share = report.duration_s * sum(r.duration_s for r in results) / busy
+        suite = _sub(root, "testsuite", name=provider, time=_secs(share))
         if timestamp:
             suite.set("timestamp", timestamp)
         properties = _sub(suite, "properties")
