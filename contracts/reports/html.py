@@ -302,6 +302,13 @@ def _attempt(result: ScenarioResult) -> str:
     return "".join(parts)
 
 
+#: Why a card's time and its timeline's span differ.
+RUN_TIME = (
+    "The client's run: from its first request to its outcome (or its stop). The timeline spans "
+    "the requests the mock saw, so it ends at the last answer, before the client reported."
+)
+
+
 def _scenario(result: ScenarioResult, slug: str) -> str:
     # A passed or skipped card starts closed, so an all-pass run is a list to scan, not 210
     # open cards; every other verdict starts open.
@@ -309,8 +316,8 @@ def _scenario(result: ScenarioResult, slug: str) -> str:
     head = (
         f'<details class="scenario {result.verdict}" id="{_e(slug)}"{shown} '
         f'data-scenario="{_e(result.scenario)}"><summary><h3>{_badge(result.verdict)} '
-        f'<code>{_e(result.scenario)}</code> <span class="muted">{_e(result.provider)} · '
-        f"{result.duration_s:.2f} s</span></h3></summary>"
+        f'<code>{_e(result.scenario)}</code> <span class="muted" title="{RUN_TIME}">'
+        f"{_e(result.provider)} · client run {result.duration_s:.2f} s</span></h3></summary>"
     )
     first = result.first_attempt
     if result.verdict != "flaky" or first is None:
