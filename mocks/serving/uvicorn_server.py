@@ -23,6 +23,8 @@ import os
 import signal
 import socket
 import sys
+import threading
+import time
 from collections.abc import Generator
 from typing import Any
 
@@ -37,6 +39,7 @@ from .protocol import FaultproofProtocol
 OPTIONS_ENV = "FAULTPROOF_SERVE_OPTIONS"
 THREADS_ENV = "FAULTPROOF_SERVE_THREADS"
 ACCESS_LOG_ENV = "FAULTPROOF_SERVE_ACCESS_LOG"
+SUPERVISOR_ENV = "FAULTPROOF_SERVE_SUPERVISOR"
 
 
 class _Server(uvicorn.Server):
@@ -89,6 +92,7 @@ def serve(
         sys.exit(0 if server.started else 1)
     os.environ[OPTIONS_ENV] = json.dumps(options)
     os.environ[THREADS_ENV] = str(threads)
+    os.environ[SUPERVISOR_ENV] = str(os.getpid())
     os.environ[ACCESS_LOG_ENV] = "1" if access_log else ""
     # uvicorn's supervisor binds its own socket (its public API takes an address, not one):
     # the address checked and the port chosen are handed over, and the checking socket closed.
@@ -109,11 +113,36 @@ def serve(
 PR_SET_PDEATHSIG = 1
 
 
+#: How often a worker checks that its supervisor is still its parent.
+PARENT_POLL_S = 0.5
+#: How long a worker whose supervisor died may take to shut down gracefully.
+ORPHAN_GRACE_S = 5.0
+
+
 def _end_with_supervisor() -> None:
     """A worker ends when its supervisor dies, even of SIGKILL (a CI job's timeout), instead of
-    holding the port and the journal of a mock nobody can stop any more."""
+    holding the port and the journal of a mock nobody can stop any more.
+
+    Two ways, because one was seen failing: Linux's parent-death signal, and a thread that
+    watches for the worker being re-parented (the signal did not arrive in every environment:
+    under pytest-xdist, workers outlived a SIGKILLed supervisor).
+    """
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    # The supervisor's pid comes from the supervisor: a worker still starting when it died
+    # is already re-parented here, and must not take its new parent for its supervisor.
+    supervisor = int(os.environ.get(SUPERVISOR_ENV) or os.getppid())
+    if os.getppid() != supervisor:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(PARENT_POLL_S)
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful shutdown
+        time.sleep(ORPHAN_GRACE_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="faultproof-supervisor-watch", daemon=True).start()
 
 
 def worker_app() -> MockASGI:
