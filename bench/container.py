@@ -14,12 +14,16 @@ What it checks, recorded with the time each step took:
 - the image builds, and its entrypoint refuses to start without a control token (exit 2);
 - with a token it answers health with the token (200) and refuses it without (401);
 - a provider call from the host through the published port gets the documented 429 with
-  ``Retry-After``, and a foreign ``Host`` is refused on the control plane (403).
+  ``Retry-After``, and a foreign ``Host`` is refused on the control plane (403);
+- with podman-compose (pip install podman-compose): compose.yaml's two replicas on one Redis
+  (Debian's redis-server on the same base, as no registry is reachable), on ports 8081 and
+  8082: a session made on one is answered by the other, and its journal counts the answer.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import socket
 import subprocess
@@ -106,6 +110,66 @@ def _wait_health(url: str, headers: dict[str, str], bound_s: float = 60) -> int:
     raise SystemExit(f"the container did not answer on {url} within {bound_s:.0f} s")
 
 
+#: The same machine settings for podman-compose, which runs podman without extra flags.
+CONTAINERS_CONF = """[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=1000:1000"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+"""
+#: compose.yaml's Redis image cannot be pulled here: Debian's redis-server on the same base.
+REDIS_FILE = """FROM {base}
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends redis-server \\
+ && rm -rf /var/lib/apt/lists/*
+ENTRYPOINT ["redis-server", "--protected-mode", "no", "--bind", "0.0.0.0"]
+"""
+
+
+def _compose(work: Path, base: str) -> list[tuple[str, str, float]]:
+    """compose.yaml's two replicas on one Redis, with the images this script has."""
+    import yaml
+
+    folder = work / "compose"
+    folder.mkdir()
+    (folder / "Containerfile").write_text(REDIS_FILE.format(base=base))
+    _run("podman", "build", *BUILD_FLAGS, "-t", "localhost/redis-debian:bench", str(folder))
+    spec = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    spec.pop("x-mock", None)
+    spec["services"]["redis"]["image"] = "localhost/redis-debian:bench"
+    for name in ("mock-a", "mock-b"):
+        spec["services"][name].pop("build", None)
+        spec["services"][name]["image"] = IMAGE
+    (folder / "compose.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    (folder / "containers.conf").write_text(CONTAINERS_CONF)
+    env = {**os.environ, "CONTAINERS_CONF": str(folder / "containers.conf")}
+    env["FAULTPROOF_CONTROL_TOKEN"] = TOKEN
+    compose = ["podman-compose", "-f", str(folder / "compose.yaml")]
+    rows = []
+    began = time.monotonic()
+    subprocess.run([*compose, "up", "-d"], env=env, check=True, capture_output=True, timeout=300)
+    try:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        a, b = "http://127.0.0.1:8081", "http://127.0.0.1:8082"
+        assert _wait_health(a, auth) == 200 and _wait_health(b, auth) == 200
+        rows.append(("compose up: both replicas healthy", "200, 200", time.monotonic() - began))
+        created = httpx.post(a + "/__faultproof/sessions", headers=auth).json()
+        limited = httpx.get(
+            f"{b}/s/{created['id']}/alana/api/v1/products/42",
+            headers={"X-API-Key": "alana_test_key", "Prefer": "code=429"},
+        )
+        assert limited.status_code == 429, limited.text
+        rows.append(("a session made on replica a, called on b", "429", 0.0))
+        key = {**auth, "X-Faultproof-Session-Key": created.get("key", "")}
+        count = httpx.get(
+            f"{a}/__faultproof/sessions/{created['id']}/journal/count?status=429", headers=key
+        ).json()["count"]
+        assert count == 1, count
+        rows.append(("replica a's journal count of b's answer", str(count), 0.0))
+    finally:
+        subprocess.run([*compose, "down"], env=env, capture_output=True, timeout=300)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="bench/results/container.md")
@@ -160,6 +224,10 @@ def main() -> None:
             rows.append(("Prefer: code=429 from the host", "429, Retry-After", 0.0))
         finally:
             _run("podman", *RUNTIME, "stop", "-t", "5", container, check=False)
+        if shutil.which("podman-compose"):
+            rows += _compose(work, base)
+        else:
+            rows.append(("compose.yaml", "not run: podman-compose not installed", 0.0))
     lines = [
         "# The container image",
         "",
