@@ -17,23 +17,14 @@ import orjson
 from faultproof.contracts import PROVIDERS, FaultproofError, Scenario, default_catalogue
 from faultproof.contracts.schemas import load_schema
 
-from . import completion, project_config
+from . import cli_params, project_config
+from .cli_params import provider_id
 from .rules_command import rules
 from .serving.listen import ListenError, bound_port, listen
 from .serving.options import FiniteFloatRange, for_workers, mock_config
 
 #: Most journal entries a session may keep (each holds up to 16 KiB of body each way).
 MAX_JOURNAL_LIMIT = 100_000
-
-
-def _provider_id(value: str | None) -> str | None:
-    """Validate a provider id against the catalogue, listing the valid ones when unknown."""
-    if value is None:
-        return None
-    try:
-        return default_catalogue().provider(value).id
-    except FaultproofError as exc:
-        raise click.BadParameter(str(exc), param_hint="PROVIDER") from None
 
 
 def _dump(data: Any) -> None:
@@ -50,17 +41,11 @@ def cli(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option(
-    "--provider",
-    "provider",
-    metavar="P",
-    help="Only this provider (and the generic faults).",
-    shell_complete=completion.providers,
-)
+@cli_params.provider_option("Only this provider (and the generic faults).")
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as a JSON array.")
 def scenarios(provider: str | None, as_json: bool) -> None:
     """List every scenario: documented provider behaviours and generic transport faults."""
-    chosen = default_catalogue().scenarios(_provider_id(provider))
+    chosen = default_catalogue().scenarios(provider_id(provider))
     if as_json:
         _dump([s.to_json() for s in chosen])
         return
@@ -90,10 +75,10 @@ def _print_table(chosen: list[Scenario]) -> None:
 
 
 @cli.command()
-@click.argument("provider", shell_complete=completion.providers)
+@click.argument("provider", shell_complete=cli_params.providers)
 def schema(provider: str) -> None:
     """Print PROVIDER's error-envelope JSON Schema (draft 2020-12)."""
-    _dump(load_schema(_provider_id(provider) or provider))
+    _dump(load_schema(provider_id(provider) or provider))
 
 
 @cli.command()
@@ -104,7 +89,7 @@ def schema(provider: str) -> None:
 @click.option(
     "--providers",
     default=",".join(PROVIDERS),
-    shell_complete=completion.provider_list,
+    shell_complete=cli_params.provider_list,
     show_default=True,
     help="Comma-separated provider ids.",
 )
@@ -209,7 +194,7 @@ def serve(
     access_log: bool,
 ) -> None:
     """Serve the mock: every provider's API, its documented errors on demand, and faults."""
-    chosen = tuple(_provider_id(p.strip()) or "" for p in providers.split(",") if p.strip())
+    chosen = tuple(provider_id(p.strip()) or "" for p in providers.split(",") if p.strip())
     if workers > 1 and state_url == "memory":
         raise click.BadParameter(
             "more than one worker needs a state store the workers share: add "
@@ -288,7 +273,7 @@ def _is_loopback(host: str) -> bool:
 
 
 @cli.command()
-@click.argument("provider", shell_complete=completion.providers)
+@click.argument("provider", shell_complete=cli_params.providers)
 @click.option(
     "--server-url",
     default="http://127.0.0.1:8080",
@@ -300,11 +285,11 @@ def openapi(provider: str, server_url: str) -> None:
     from .app import create_app
     from .config import MockConfig
 
-    provider_id = _provider_id(provider) or provider
-    app = create_app(MockConfig(providers=(provider_id,)))
+    chosen = provider_id(provider) or provider
+    app = create_app(MockConfig(providers=(chosen,)))
     base = server_url.rstrip("/")
-    document = app.test_client().get(f"/{provider_id}/openapi.json", base_url=base).get_json()
-    document["servers"] = [{"url": f"{base}/{provider_id}"}]
+    document = app.test_client().get(f"/{chosen}/openapi.json", base_url=base).get_json()
+    document["servers"] = [{"url": f"{base}/{chosen}"}]
     _dump(document)
 
 
@@ -332,13 +317,13 @@ def _strict_option(command: Callable[..., None]) -> Callable[..., None]:
     multiple=True,
     metavar="P",
     help="Only this provider (repeatable).",
-    shell_complete=completion.providers,
+    shell_complete=cli_params.providers,
 )
 @click.option(
     "--scenario",
     "patterns",
     multiple=True,
-    shell_complete=completion.scenarios,
+    shell_complete=cli_params.scenarios,
     metavar="GLOB",
     help="Only scenarios matching (repeatable).",
 )
@@ -412,7 +397,7 @@ def run(
             "give exactly one of --client-cmd CMD or --client-py MODULE:FUNCTION"
         )
     for provider in providers:
-        _provider_id(provider)
+        provider_id(provider)
     passed = run_client(
         client_cmd=client_cmd,
         client_py=client_py,
@@ -462,11 +447,8 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
     type=click.Path(dir_okay=False, exists=True),
     help="A HAR 1.2 file from a browser or a proxy (mitmproxy's hardump).",
 )
-@click.option(
-    "--provider",
-    metavar="P",
-    help="The provider of requests whose path has no /<provider>/ prefix (a real API's host).",
-    shell_complete=completion.providers,
+@cli_params.provider_option(
+    "The provider of requests whose path has no /<provider>/ prefix (a real API's host)."
 )
 @_report_options
 @_strict_option
@@ -494,7 +476,7 @@ def judge(
     judged = judge_capture(
         Path(journal_path or har_path or ""),
         "journal" if journal_path else "har",
-        _provider_id(provider),
+        provider_id(provider),
     )
     report = dataclasses.replace(judged.report, strict=strict)
     outputs = {"json": json_path, "junit": junit_path, "markdown": markdown_path, "html": html_path}

@@ -200,8 +200,8 @@ def delete_plan(session_id: str) -> Response:
     return no_content()
 
 
-@blueprint.get("/sessions/<session_id>/journal")
-def get_journal(session_id: str) -> Response:
+def _filtered_journal(session_id: str) -> Response | dict[str, Any]:
+    """The session's journal, its entries filtered by the query (``journal_query.py``)."""
     if missing := _session_or_404(session_id):
         return missing
     try:
@@ -210,34 +210,32 @@ def get_journal(session_id: str) -> Response:
         return mock_error(str(error), 400, error.valid)
     page = config().store.journal(session_id)
     lost = lost_of(config().store, session_id)
-    return json_response(
-        {
-            "session": session_id,
-            "entries": [e for e in page.entries if wanted(e)],
-            # Entries the journal lacks: past its bound, or lost while the store was down.
-            "dropped": page.dropped + lost,
-            "lost": lost,
-            "limit": config().journal_limit,
-            # Requests still being answered (a hang): a reader grading the session waits for 0.
-            "in_flight": sum(1 for e in page.entries if e.get(IN_FLIGHT)),
-        }
-    )
+    return {
+        "session": session_id,
+        "entries": [e for e in page.entries if wanted(e)],
+        # Entries the journal lacks: past its bound, or lost while the store was down.
+        "dropped": page.dropped + lost,
+        "lost": lost,
+        "limit": config().journal_limit,
+        # Requests still being answered (a hang): a reader grading the session waits for 0.
+        "in_flight": sum(1 for e in page.entries if e.get(IN_FLIGHT)),
+    }
+
+
+@blueprint.get("/sessions/<session_id>/journal")
+def get_journal(session_id: str) -> Response:
+    found = _filtered_journal(session_id)
+    return found if isinstance(found, Response) else json_response(found)
 
 
 @blueprint.get("/sessions/<session_id>/journal/count")
 def count_journal(session_id: str) -> Response:
     """How many kept entries match the filters (WireMock's ``/__admin/requests/count``)."""
-    answer = get_journal(session_id)
-    if answer.status_code != 200:
-        return answer
-    data = answer.get_json()
-    return json_response(
-        {
-            "count": len(data["entries"]),
-            "in_flight": data["in_flight"],
-            "dropped": data["dropped"],
-        }
-    )
+    found = _filtered_journal(session_id)
+    if isinstance(found, Response):
+        return found
+    counted = {"count": len(found["entries"])}
+    return json_response({**counted, "in_flight": found["in_flight"], "dropped": found["dropped"]})
 
 
 @blueprint.post("/sessions/<session_id>/verdicts")

@@ -65,15 +65,16 @@ class Front:
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"/s/{session}"
             environ["PATH_INFO"] = rest
         config = self.canned.config
-        request = Request(environ)
-        if cors.applies(config.cors, rest, config.providers, request.headers.get):
-            if cors.is_preflight(request.method, request.headers.get):
-                status, headers = cors.preflight(request.headers.get)
+        header = _environ_header(environ)
+        if cors.applies(config.cors, rest, config.providers, header):
+            if cors.is_preflight(environ["REQUEST_METHOD"], header):
+                status, headers = cors.preflight(header)
                 start_response(status, headers)
                 return [b""]
-            start_response = _with_cors(start_response, request.headers["Origin"])
+            start_response = _with_cors(start_response, environ["HTTP_ORIGIN"])
         if ONWARD_KEY in environ:  # decided already by the server in front of this one
             return self.app(environ, start_response)
+        request = Request(environ)
         ask = Ask(
             request.method,
             request.path,
@@ -97,6 +98,11 @@ class Front:
             return [decided.body]
         environ[ONWARD_KEY] = decided
         return self.app(environ, start_response)
+
+
+def _environ_header(environ: dict[str, Any]) -> Callable[[str], str | None]:
+    """A header lookup straight from the environ: no request object on the path of every call."""
+    return lambda name: environ.get("HTTP_" + name.upper().replace("-", "_"))
 
 
 def _with_cors(start_response: Callable[..., Any], origin: str) -> Callable[..., Any]:

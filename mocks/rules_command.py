@@ -8,11 +8,11 @@ from typing import Any
 import click
 import orjson
 
-from faultproof.contracts import FaultproofError, default_catalogue
+from faultproof.contracts import default_catalogue
 from faultproof.contracts.catalogue import Rule
 from faultproof.contracts.rule_schema import describe
 
-from . import completion
+from . import cli_params
 
 
 def _rows(rule: Rule) -> list[tuple[str, str, Any]]:
@@ -37,20 +37,13 @@ def _json(provider: str, rule: Rule) -> dict[str, Any]:
 
 
 @click.command()
-@click.option(
-    "--provider",
-    metavar="P",
-    help="Only this provider's rules.",
-    shell_complete=completion.providers,
-)
+@cli_params.provider_option("Only this provider's rules.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rules as a JSON array.")
 def rules(provider: str | None, as_json: bool) -> None:
     """List the server-side rules, with the fields and defaults that --set overrides."""
     catalogue = default_catalogue()
-    try:
-        chosen = [catalogue.provider(provider)] if provider else list(catalogue.providers.values())
-    except FaultproofError as exc:
-        raise click.BadParameter(str(exc), param_hint="--provider") from None
+    chosen_id = cli_params.provider_id(provider)
+    chosen = [catalogue.provider(chosen_id)] if chosen_id else list(catalogue.providers.values())
     if as_json:
         data = [_json(p.id, rule) for p in chosen for rule in p.rules.values()]
         click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.needs import missing
+
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_serve_answers_and_stops_cleanly(sig, start):
@@ -158,10 +160,11 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_workers_end_when_their_supervisor_is_killed(start, tmp_path):
     """A CI job's timeout SIGKILLs `faultproof serve`: its workers must not outlive it, holding
     the port and a journal nobody can reach any more."""
+    if not sys.platform.startswith("linux"):  # the test reads /proc
+        missing("a Linux /proc, to find the workers of faultproof serve")
     proc, url = start(
         "--providers", "alana", "--workers", "2", "--state", f"sqlite:///{tmp_path / 'state.db'}"
     )
