@@ -16,6 +16,7 @@ import hashlib
 import os
 import stat
 import sys
+from collections.abc import Sequence
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
@@ -40,8 +41,9 @@ def _files(folder: Traversable, suffix: str) -> list[Traversable]:
     return sorted((p for p in folder.iterdir() if p.name.endswith(suffix)), key=lambda p: p.name)
 
 
-def key(root: Traversable) -> str:
-    """Hash of the data under ``root`` and of the code that turns it into objects."""
+def key(root: Traversable, extra: Sequence[Path] = ()) -> str:
+    """Hash of the data under ``root`` and in the user catalogue folders ``extra``, and of the
+    code that turns it into objects."""
     digest = hashlib.sha256(f"{FORMAT}:{sys.version}".encode())
     code = resources.files(__package__)
     sources = [
@@ -50,6 +52,11 @@ def key(root: Traversable) -> str:
         *_files(code / "schemas", ".json"),
         *_files(code, ".py"),
     ]
+    for folder in extra:
+        digest.update(str(folder.resolve()).encode() + b"\0")
+        sources += _files(folder / "providers", ".yaml")
+        if (folder / "schemas").is_dir():
+            sources += _files(folder / "schemas", ".json")
     for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -9,10 +9,12 @@ against the provider's envelope schema, retryability agreeing with the policy).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 from . import cache, template
@@ -22,12 +24,18 @@ from .param_ranges import ranges_for
 from .policy import ClientPolicy
 from .redaction import GENERIC, Redaction
 from .rule_schema import rule_schema
+from .routes import RouteData
 from .scenario import Operation, Scenario
-from .schemas import first_error, load_schema, validator
+from .schemas import first_error, load_schema, load_schema_file, validator
 from .source import Source
 
 DATA_DIR = resources.files(__package__)
 FAULT_PREFIX = "fault"
+#: Folders of user catalogues (``--catalogue DIR``), separated by ``os.pathsep``: an environment
+#: variable, so the clients a run starts and the workers of ``serve --workers`` see them too.
+CATALOGUE_ENV = "FAULTPROOF_CATALOGUE"
+#: Ids a user catalogue may not take: the first path segment of sessions, and the faults' prefix.
+RESERVED_IDS = frozenset({"s", FAULT_PREFIX})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +80,8 @@ class Provider:
         redaction: What of its requests the journal keeps as fingerprints (``secrets``).
         openapi_examples: Requests that only document a success answer in the OpenAPI
             document, for routes no operation reaches.
+        routes: The generic surface of an imported provider (``routes.py``); empty for the
+            built-in five, whose surfaces are code.
     """
 
     id: str
@@ -87,6 +97,7 @@ class Provider:
     schema: dict[str, Any]
     redaction: Redaction = GENERIC
     openapi_examples: Mapping[str, Operation] = field(default_factory=dict)
+    routes: tuple[RouteData, ...] = ()
 
     def operation_for(self, scenario: Scenario) -> Operation:
         """The operation a client is driven through for ``scenario`` on this provider."""
@@ -278,19 +289,21 @@ def load_provider(
     path: Traversable, meta: dict[str, Any], param_ranges: Mapping[str, Any] | None = None
 ) -> Provider:
     """One provider file, validated (numeric parameters: finite, or within ``param_ranges``)."""
-    return _checked_provider(path.name, _read_yaml(path), meta, param_ranges or {})
+    data = _read_yaml(path)
+    _check(data, meta, f"{path.name}:")
+    return _checked_provider(path.name, data, load_schema(data["provider"]), param_ranges or {})
 
 
 def _checked_provider(
-    file_name: str, data: Any, meta: dict[str, Any], param_ranges: Mapping[str, Any]
+    file_name: str, data: Any, schema: dict[str, Any], param_ranges: Mapping[str, Any]
 ) -> Provider:
-    _check(data, meta, f"{file_name}:")
-    if file_name != f"{data['provider']}.yaml":
+    """A provider file already checked against the meta-schema, with its envelope schema."""
+    if Path(file_name).name != f"{data['provider']}.yaml":
         raise CatalogueError(
             f"{file_name} declares provider {data['provider']!r}; name the file "
             f"{data['provider']}.yaml"
         )
-    provider = _provider(data, file_name, load_schema(data["provider"]), param_ranges)
+    provider = _provider(data, file_name, schema, param_ranges)
     _invariants(provider)
     return provider
 
@@ -337,38 +350,59 @@ def _provider(
         openapi_examples={
             k: Operation.from_data(k, v) for k, v in data.get("openapi_examples", {}).items()
         },
+        routes=tuple(RouteData.from_data(item) for item in data.get("routes", ())),
     )
 
 
-def load_catalogue(data_dir: Traversable | None = None, *, use_cache: bool = True) -> Catalogue:
-    """Every provider file and the faults file under ``data_dir`` (the package's by default).
+def user_dirs(value: str | None = None) -> tuple[Path, ...]:
+    """The user catalogue folders ``value`` (``FAULTPROOF_CATALOGUE`` by default) names."""
+    spelled = os.environ.get(CATALOGUE_ENV, "") if value is None else value
+    return tuple(Path(part) for part in spelled.split(os.pathsep) if part)
+
+
+def load_catalogue(
+    data_dir: Traversable | None = None,
+    *,
+    use_cache: bool = True,
+    extra: Sequence[Path] = (),
+) -> Catalogue:
+    """Every provider file and the faults file under ``data_dir`` (the package's by default),
+    and the providers of each user catalogue folder in ``extra`` (``providers/<id>.yaml`` with
+    ``schemas/<id>.json``, as ``faultproof import openapi`` writes them).
 
     Data already validated with this exact content comes from the cache (``cache.py``) and is
     only turned into objects: neither YAML nor the schemas are read again.
     """
     root = data_dir or DATA_DIR
-    cache_key = cache.key(root) if use_cache else ""
+    for folder in extra:
+        if not (folder / "providers").is_dir():
+            raise CatalogueError(
+                f"{folder} is no catalogue folder: it has no providers/ folder (faultproof "
+                "import openapi FILE --id ID --out DIR writes DIR/providers/ID.yaml and "
+                "DIR/schemas/ID.json)"
+            )
+    cache_key = cache.key(root, extra) if use_cache else ""
     hit = cache.load(cache_key) if use_cache else None
     if isinstance(hit, dict):
         try:
             return _build(hit)
         except (KeyError, TypeError, ValueError, AttributeError, CatalogueError):
             pass  # a cache entry of the wrong shape: validate the files again
-    data, loaded = _validated(root)
+    data, loaded = _validated(root, extra)
     if use_cache:
         cache.store(cache_key, data)
     return loaded
 
 
-def _validated(root: Traversable) -> tuple[dict[str, Any], Catalogue]:
-    """The catalogue under ``root``, every file checked against the catalogue schema and its
-    invariants, with the data it was built from (``{"providers": [...], "schemas": {...},
-    "faults": [...]}``)."""
+def _yaml_files(folder: Traversable) -> list[Traversable]:
+    return sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
+
+
+def _validated(root: Traversable, extra: Sequence[Path]) -> tuple[dict[str, Any], Catalogue]:
+    """The catalogue under ``root`` and in ``extra``, every file checked against the catalogue
+    schema and its invariants, with the data it was built from (``{"providers": [...],
+    "schemas": {...}, "faults": [...]}``)."""
     meta = load_schema("_catalogue")
-    files = sorted(
-        (p for p in (root / "providers").iterdir() if p.name.endswith(".yaml")),
-        key=lambda p: p.name,
-    )
     fault_data = _read_yaml(root / "faults.yaml")
     faults_schema = {
         "type": "object",
@@ -381,14 +415,36 @@ def _validated(root: Traversable) -> tuple[dict[str, Any], Catalogue]:
         "$defs": meta["$defs"],
     }
     _check(fault_data, faults_schema, "faults.yaml:")
-    providers = [_read_yaml(path) for path in files]
-    for path, data in zip(files, providers, strict=True):
-        _checked_provider(path.name, data, meta, fault_data["param_ranges"])
+    ranges = fault_data["param_ranges"]
+    providers: list[Any] = []
+    schemas: dict[str, Any] = {}
+    for path in _yaml_files(root / "providers"):
+        data = _read_yaml(path)
+        _check(data, meta, f"{path.name}:")
+        schemas[data["provider"]] = load_schema(data["provider"])
+        _checked_provider(path.name, data, schemas[data["provider"]], ranges)
+        providers.append(data)
+    for folder in extra:
+        for path in _yaml_files(folder / "providers"):
+            where = str(folder / "providers" / path.name)
+            data = _read_yaml(path)
+            _check(data, meta, f"{where}:")
+            provider_id = data["provider"]
+            if provider_id in schemas or provider_id in RESERVED_IDS:
+                taken = "reserved" if provider_id in RESERVED_IDS else "already loaded"
+                raise CatalogueError(
+                    f"{where}: the provider id {provider_id!r} is {taken}; give the catalogue "
+                    f"another id (taken: {', '.join(sorted(schemas))}, reserved: "
+                    f"{', '.join(sorted(RESERVED_IDS))})"
+                )
+            schemas[provider_id] = load_schema_file(folder / "schemas" / f"{provider_id}.json")
+            _checked_provider(where, data, schemas[provider_id], ranges)
+            providers.append(data)
     data = {
         "providers": providers,
-        "schemas": {p["provider"]: load_schema(p["provider"]) for p in providers},
+        "schemas": schemas,
         "faults": fault_data["scenarios"],
-        "param_ranges": fault_data["param_ranges"],
+        "param_ranges": ranges,
     }
     return data, _build(data)
 
@@ -409,18 +465,25 @@ def _build(data: dict[str, Any]) -> Catalogue:
     return Catalogue(providers=providers, faults=faults)
 
 
-@functools.cache
 def default_catalogue() -> Catalogue:
-    """The bundled catalogue, loaded once per process."""
-    return load_catalogue()
+    """The bundled catalogue with the user catalogues ``FAULTPROOF_CATALOGUE`` names, loaded
+    once per process and value of that variable."""
+    return _catalogue_for(os.environ.get(CATALOGUE_ENV, ""))
+
+
+@functools.cache
+def _catalogue_for(dirs: str) -> Catalogue:
+    return load_catalogue(extra=user_dirs(dirs))
 
 
 __all__ = [
+    "CATALOGUE_ENV",
     "Catalogue",
     "Provider",
     "Rule",
     "default_catalogue",
     "load_catalogue",
     "load_provider",
+    "user_dirs",
     "validator",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from importlib.abc import Traversable
 from typing import TYPE_CHECKING, Any
 
 from .errors import CatalogueError
@@ -20,17 +21,24 @@ SCHEMA_DIR = resources.files(__package__) / "schemas"
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     """The schema stored as ``schemas/<name>.json``, checked against draft 2020-12."""
+    return load_schema_file(SCHEMA_DIR / f"{name}.json", f"schemas/{name}.json")
+
+
+def load_schema_file(path: Traversable, shown: str | None = None) -> dict[str, Any]:
+    """The schema in ``path`` (named ``shown`` in errors), checked against draft 2020-12."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
-    path = SCHEMA_DIR / f"{name}.json"
+    where = shown or str(path)
     try:
         schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         Draft202012Validator.check_schema(schema)
     except FileNotFoundError as exc:
-        raise CatalogueError(f"no schema file schemas/{name}.json") from exc
+        raise CatalogueError(f"no schema file {where}") from exc
     except (json.JSONDecodeError, SchemaError) as exc:
-        raise CatalogueError(f"schemas/{name}.json is not a valid JSON Schema: {exc}") from exc
+        raise CatalogueError(f"{where} is not a valid JSON Schema: {exc}") from exc
+    if not isinstance(schema.get("$id"), str):
+        raise CatalogueError(f"{where} has no $id: a provider schema names itself")
     return schema
 
 

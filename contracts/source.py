@@ -20,6 +20,8 @@ class Source:
             pairs naming which parameters of a documented field are assumed (``initial_s`` of a
             backoff, ``retry_after_header`` of the wait sources, ``value`` for the number
             itself), so that a check resting on one of them warns instead of failing.
+        pointer: Where the seed is an imported document, the JSON Pointer of the place the
+            quotes come from.
     """
 
     kind: Literal["documented", "assumed"]
@@ -28,6 +30,7 @@ class Source:
     reason: str | None
     assumptions: tuple[str, ...]
     assumed_params: tuple[tuple[str, str], ...] = ()
+    pointer: str | None = None
 
     @classmethod
     def from_data(cls, data: dict[str, Any], default_seed: str | None) -> Source:
@@ -41,6 +44,7 @@ class Source:
             reason=data.get("reason"),
             assumptions=tuple(data.get("assumptions", ())),
             assumed_params=tuple(data.get("assumed_params", {}).items()),
+            pointer=data.get("pointer") if documented else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -48,6 +52,8 @@ class Source:
         out: dict[str, Any] = {"kind": self.kind, "seed": self.seed}
         if self.kind == "documented":
             out["quote"] = self.quotes[0] if len(self.quotes) == 1 else list(self.quotes)
+            if self.pointer is not None:
+                out["pointer"] = self.pointer
         else:
             out["reason"] = self.reason
         if self.assumptions:

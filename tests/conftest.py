@@ -57,5 +57,5 @@ def seed_text(seeds_dir: Path):
 def _fresh_caches():
     """Each test sees the catalogue as loaded from disk, never one a previous test built."""
     yield
-    catalogue.default_catalogue.cache_clear()
+    catalogue._catalogue_for.cache_clear()
     schemas.load_schema.cache_clear()
