@@ -7,13 +7,14 @@ check of a provider id every command applies.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 from click.shell_completion import CompletionItem
 
-from faultproof.contracts import PROVIDERS, FaultproofError, default_catalogue
+from faultproof.contracts import FaultproofError, default_catalogue
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def providers(
     _ctx: click.Context, _param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
-    return [CompletionItem(p) for p in PROVIDERS if p.startswith(incomplete)]
+    return [CompletionItem(p) for p in default_catalogue().providers if p.startswith(incomplete)]
 
 
 def provider_list(
@@ -31,7 +32,8 @@ def provider_list(
     done, _, last = incomplete.rpartition(",")
     given = set(done.split(",")) if done else set()
     prefix = f"{done}," if done else ""
-    return [CompletionItem(prefix + p) for p in PROVIDERS if p.startswith(last) and p not in given]
+    ids = default_catalogue().providers
+    return [CompletionItem(prefix + p) for p in ids if p.startswith(last) and p not in given]
 
 
 def provider_id(value: str | None) -> str | None:
@@ -56,3 +58,35 @@ def scenarios(
 ) -> list[CompletionItem]:
     ids = [s.id for s in default_catalogue().scenarios(None)]
     return [CompletionItem(i) for i in ids if i.startswith(incomplete)]
+
+
+def _load_catalogues(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> None:
+    """Name the folders in ``FAULTPROOF_CATALOGUE`` (so clients and workers started later see
+    them too) and load them now: a bad catalogue is a usage error before anything starts."""
+    if not value:
+        return
+    from faultproof.contracts.catalogue import CATALOGUE_ENV, user_dirs
+
+    folders = [str(p) for p in user_dirs()]
+    folders += [os.path.abspath(v) for v in value if os.path.abspath(v) not in folders]
+    os.environ[CATALOGUE_ENV] = os.pathsep.join(folders)
+    try:
+        default_catalogue()
+    except FaultproofError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param_hint="--catalogue") from None
+
+
+def catalogue_param() -> click.Option:
+    """``--catalogue DIR`` (repeatable), which every command takes."""
+    return click.Option(
+        ["--catalogue"],
+        multiple=True,
+        metavar="DIR",
+        type=click.Path(exists=True, file_okay=False),
+        is_eager=True,
+        expose_value=False,
+        callback=_load_catalogues,
+        help="A catalogue folder (faultproof import openapi --out DIR) to load beside the "
+        "built-in providers; repeatable. Also FAULTPROOF_CATALOGUE (folders joined by "
+        f"{os.pathsep!r}).",
+    )

@@ -74,6 +74,6 @@ def _answer(client: Any, base: str, operation: Operation) -> Any:
         headers=headers,
         json=operation.json,
     )
-    if not 200 <= response.status_code < 300 or not response.is_json:
+    if not 200 <= response.status_code < 300 or not response.is_json or not response.get_data():
         return None
     return orjson.loads(response.get_data())

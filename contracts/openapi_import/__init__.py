@@ -70,6 +70,7 @@ def import_document(path: Path, provider_id: str) -> Imported:
     if not errors.shapes:
         notes.append("no error response has a schema or example; the normal form is /message")
     _generate_bodies(errors.generated, normal, collector)
+    _describe_samples(errors.found, normal)
     title = str((document.data.get("info") or {}).get("title") or provider_id)
     schema = envelope(provider_id, title, collector, errors.schema_names)
     collector.defs[UNDESCRIBED] = {"description": "A body the document's schema does not describe."}
@@ -141,6 +142,22 @@ def _generate_bodies(
             f"the document gives this response no body; faultproof sends its description "
             f"at {pointer}, where the provider's other errors keep their message"
         )
+
+
+def _describe_samples(found: list[Found], normal: dict[str, list[str]]) -> None:
+    """A body generated from its schema says the response's description where the message
+    is read, instead of a placeholder word (only where the schema has a string there)."""
+    for item in found:
+        if not any(a.startswith("the document gives no example") for a in item.assumptions):
+            continue
+        for pointer in normal["message"]:
+            *parents, last = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+            node = item.body
+            for token in parents:
+                node = node.get(token) if isinstance(node, dict) else None
+            if isinstance(node, dict) and isinstance(node.get(last), str):
+                node[last] = item.quote
+                break
 
 
 def _body_schema(item: Found, schema: dict[str, Any]) -> str:

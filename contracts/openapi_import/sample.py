@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .document import Document
+from .document import Document, join
 
 FORMATS = {
     "date-time": "2026-01-01T00:00:00Z",
@@ -27,11 +27,11 @@ def example_of(node: dict[str, Any], document: Document, pointer: str) -> tuple[
     if "example" in node:
         return True, node["example"]
     examples = node.get("examples")
-    if isinstance(examples, dict) and examples:
-        name, first = next(iter(examples.items()))
-        resolved, _ = document.resolve(first, f"{pointer}/examples/{name}")
-        if isinstance(resolved, dict) and "value" in resolved:
-            return True, resolved["value"]
+    if isinstance(examples, dict):
+        for name, spelled in examples.items():
+            found, value = example_value(document, spelled, join(pointer, "examples", name))
+            if found:
+                return True, value
     schema, _ = document.resolve(node.get("schema"), f"{pointer}/schema")
     if isinstance(schema, dict):
         if "example" in schema:
@@ -39,6 +39,18 @@ def example_of(node: dict[str, Any], document: Document, pointer: str) -> tuple[
         if isinstance(schema.get("examples"), list) and schema["examples"]:
             return True, schema["examples"][0]
     return False, None
+
+
+def example_value(document: Document, spelled: Any, pointer: str) -> tuple[bool, Any]:
+    """An Example Object's value: ``(True, value)``, else ``(False, None)``. A value that is a
+    bare ``$ref`` to another Example Object (as GitHub's document writes them) is followed."""
+    example, where = document.resolve(spelled, pointer)
+    if not isinstance(example, dict) or "value" not in example:
+        return False, None
+    value = example["value"]
+    if isinstance(value, dict) and set(value) == {"$ref"}:
+        return example_value(document, value, join(where, "value"))
+    return True, value
 
 
 def sample(schema: Any, document: Document, pointer: str, depth: int = 0) -> Any:

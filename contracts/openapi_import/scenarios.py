@@ -17,7 +17,7 @@ import orjson
 
 from ..template import PLACEHOLDER
 from .document import Document, Operation, join
-from .sample import sample
+from .sample import example_value, sample
 from .schemas import Collector
 
 ERROR = re.compile(r"[45][0-9][0-9]")
@@ -135,9 +135,10 @@ class ErrorReader:
             schema_name = self._schema(node, media_pointer, default_name) if is_json(media) else "_text"
             examples = node.get("examples") if isinstance(node.get("examples"), dict) else {}
             for key, spelled in examples.items():
-                example, _ = self.document.resolve(spelled, join(media_pointer, "examples", key))
-                if isinstance(example, dict) and "value" in example:
-                    bodies.append((str(key), example["value"], []))
+                where = join(media_pointer, "examples", key)
+                found, value = example_value(self.document, spelled, where)
+                if found:
+                    bodies.append((str(key), value, []))
             if not bodies and "example" in node:
                 bodies.append((default_name, node["example"], []))
             if not bodies:
