@@ -23,8 +23,8 @@ from .normal_form import NormalForm
 from .param_ranges import ranges_for
 from .policy import ClientPolicy
 from .redaction import GENERIC, Redaction
-from .rule_schema import rule_schema
 from .routes import RouteData
+from .rule_schema import rule_schema
 from .scenario import Operation, Scenario
 from .schemas import first_error, load_schema, load_schema_file, validator
 from .source import Source

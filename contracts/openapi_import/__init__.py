@@ -78,8 +78,7 @@ def import_document(path: Path, provider_id: str) -> Imported:
     policy = client_policy(errors.found, lambda p: _quote(document, p))
     form = NormalForm.from_data(normal)
     scenarios = [
-        _scenario(item, form, schema, canonical)
-        for item, canonical in _canonical(errors.found)
+        _scenario(item, form, schema, canonical) for item, canonical in _canonical(errors.found)
     ]
     if not any("caps_retry_after" in s["checks"] for s in scenarios):
         scenarios += _long_wait(errors.found, reader, form, schema)
@@ -151,7 +150,9 @@ def _describe_samples(found: list[Found], normal: dict[str, list[str]]) -> None:
         if not any(a.startswith("the document gives no example") for a in item.assumptions):
             continue
         for pointer in normal["message"]:
-            *parents, last = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+            *parents, last = [
+                t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]
+            ]
             node = item.body
             for token in parents:
                 node = node.get(token) if isinstance(node, dict) else None

@@ -51,7 +51,9 @@ def import_operations(document: Document) -> Imported:
             )
             continue
         spelled = operation.data.get("operationId")
-        base = name_of(spelled if isinstance(spelled, str) else f"{operation.method}{operation.path}")
+        base = name_of(
+            spelled if isinstance(spelled, str) else f"{operation.method}{operation.path}"
+        )
         name, n = base, 2
         while name in found.operations:
             name, n = f"{base}_{n}", n + 1
@@ -204,10 +206,13 @@ def _route(
     schemes = (document.data.get("components") or {}).get("securitySchemes") or {}
     if alternatives and all(alternatives):
         route["credentials"] = [
-            [dict(zip(("in", "name"), _credential(_scheme(document, schemes, n))[:2])) for n in a]
-            for a in alternatives
+            [_where(_credential(_scheme(document, schemes, n))) for n in a] for a in alternatives
         ]
     return route
+
+
+def _where(credential: tuple[str, str, str]) -> dict[str, str]:
+    return {"in": credential[0], "name": credential[1]}
 
 
 def _scheme(document: Document, schemes: dict[str, Any], name: str) -> dict[str, Any]:

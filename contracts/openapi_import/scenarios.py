@@ -82,9 +82,11 @@ class ErrorReader:
             response, where = self.document.resolve(spelled, pointer)
             if not isinstance(response, dict):
                 raise self.document.fail(where, "is not a response object")
-            key = where if where != pointer else orjson.dumps(
-                [status, response], option=orjson.OPT_SORT_KEYS
-            ).decode()
+            key = (
+                where
+                if where != pointer
+                else orjson.dumps([status, response], option=orjson.OPT_SORT_KEYS).decode()
+            )
             if key in self._seen:
                 self._prefer_get(self._seen[key], name, operation)
                 continue
@@ -123,39 +125,47 @@ class ErrorReader:
         default_name = component or f"{operation}_{status}"
         headers, params, waits, assumptions = self._headers(response, pointer)
         content = response.get("content") or {}
-        media = next((m for m in content if is_json(m)), next(iter(content), None))
-        bodies: list[tuple[str, Any, list[str]]] = []
-        schema_name = "_text"
-        if media is None:
-            bodies.append((default_name, None, ["the document gives this response no body"]))
-            schema_name = ""
-        else:
+        ordered = sorted(content, key=lambda m: not is_json(m))  # JSON first, then the rest
+        # (name, body, media, body schema, assumptions)
+        bodies: list[tuple[str, Any, str, str, list[str]]] = []
+        if not ordered:
+            bodies.append(
+                (default_name, None, "", "", ["the document gives this response no body"])
+            )
+        for media in ordered:
             node = content[media] or {}
             media_pointer = join(pointer, "content", media)
-            schema_name = self._schema(node, media_pointer, default_name) if is_json(media) else "_text"
-            examples = node.get("examples") if isinstance(node.get("examples"), dict) else {}
+            schema_name = (
+                self._schema(node, media_pointer, default_name) if is_json(media) else "_text"
+            )
+            spelled_examples = node.get("examples")
+            examples = spelled_examples if isinstance(spelled_examples, dict) else {}
             for key, spelled in examples.items():
                 where = join(media_pointer, "examples", key)
-                found, value = example_value(self.document, spelled, where)
-                if found:
-                    bodies.append((str(key), value, []))
-            if not bodies and "example" in node:
-                bodies.append((default_name, node["example"], []))
-            if not bodies:
-                schema = node.get("schema")
-                value = (
-                    sample(schema, self.document, join(media_pointer, "schema"))
-                    if schema is not None
-                    else quote
-                )
-                bodies.append(
-                    (
-                        default_name,
-                        value,
-                        [f"the document gives no example; the body is generated from the schema at {media_pointer}/schema"],
-                    )
-                )
-        for spelled, body, notes in bodies:
+                has_value, value = example_value(self.document, spelled, where)
+                if has_value:
+                    bodies.append((str(key), value, media, schema_name, []))
+            if "example" in node and not examples:
+                bodies.append((default_name, node["example"], media, schema_name, []))
+        if ordered and not bodies:
+            media = ordered[0]
+            node = content[media] or {}
+            media_pointer = join(pointer, "content", media)
+            schema = node.get("schema")
+            value = (
+                sample(schema, self.document, join(media_pointer, "schema"))
+                if schema is not None
+                else quote
+            )
+            generated = (
+                "the document gives no example; the body is generated from the schema at "
+                f"{media_pointer}/schema"
+            )
+            schema_name = (
+                self._schema(node, media_pointer, default_name) if is_json(media) else "_text"
+            )
+            bodies.append((default_name, value, media, schema_name, [generated]))
+        for spelled, body, media, schema_name, notes in bodies:
             found = Found(
                 name=self.unique_name(spelled),
                 status=status,
@@ -217,7 +227,9 @@ class ErrorReader:
                     headers[name] = WAIT_HEADERS[lower]
                 params.setdefault("retry_after", wait if wait is not None else 1)
                 if example is None:
-                    assumptions.append(f"{name} has no example at {where}; faultproof sends a 1 s wait")
+                    assumptions.append(
+                        f"{name} has no example at {where}; faultproof sends a 1 s wait"
+                    )
             elif example is not None:
                 headers[name] = str(example).lower() if isinstance(example, bool) else str(example)
             elif header.get("required"):
@@ -247,7 +259,11 @@ def _literal_placeholders(found: Found) -> None:
     """A documented ``{{...}}`` text is sent as written, not taken for a parameter."""
 
     def visit(value: Any) -> Any:
-        if isinstance(value, str) and PLACEHOLDER.search(value) and value not in WAIT_HEADERS.values():
+        if (
+            isinstance(value, str)
+            and PLACEHOLDER.search(value)
+            and value not in WAIT_HEADERS.values()
+        ):
             name = f"literal_{len(found.params)}"
             found.params[name] = value
             return "{{" + name + "}}"
