@@ -1,4 +1,5 @@
-"""Install Prism from npm for tests/mock/test_openapi_prism.py, in bounded time.
+"""Install Prism (tests/mock/test_openapi_prism.py) and GitHub's OpenAPI description
+(tests/test_github_import.py) from npm, in bounded time.
 
 Why a script and not a bare ``npm install`` in tox: npm retries each failing fetch with waits
 of up to a minute, and Prism has about 200 packages, so a registry that refuses TLS for a while
@@ -17,6 +18,8 @@ import time
 from pathlib import Path
 
 PRISM = "@stoplight/prism-cli@5.16.0"
+#: GitHub's official OpenAPI description, imported by tests/test_github_import.py.
+GITHUB = "@octokit/openapi@23.0.2"
 ATTEMPTS = 4
 PAUSE_S = 20
 ATTEMPT_TIMEOUT_S = 180
@@ -37,11 +40,13 @@ def install(prefix: Path) -> int:
         "--fetch-retry-maxtimeout=5000",
         "--fetch-timeout=30000",
         PRISM,
+        GITHUB,
     ]
     for attempt in range(1, ATTEMPTS + 1):
         try:
             done = subprocess.run(command, timeout=ATTEMPT_TIMEOUT_S, check=False)
-            ok = done.returncode == 0 and binary.exists()
+            github = prefix / "node_modules" / "@octokit" / "openapi" / "package.json"
+            ok = done.returncode == 0 and binary.exists() and github.exists()
         except subprocess.TimeoutExpired:
             print(f"install_prism: attempt {attempt} timed out after {ATTEMPT_TIMEOUT_S} s")
             ok = False
