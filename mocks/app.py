@@ -31,7 +31,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from faultproof.contracts import PROVIDERS, template
+from faultproof.contracts import PROVIDERS, Catalogue, default_catalogue, template
 
 from . import answers, control, cors, faults, index, journal
 from .canned import Canned, Onward
@@ -45,8 +45,13 @@ from .url_rules import LazyBuildRule
 log = logging.getLogger("faultproof.mock")
 
 
-def load_surface(provider_id: str) -> Surface:
-    """The provider module's ``surface`` (``faultproof.mocks.providers.<id>``)."""
+def load_surface(provider_id: str, catalogue: Catalogue | None = None) -> Surface:
+    """A built-in provider module's ``surface`` (``faultproof.mocks.providers.<id>``), or the
+    generic surface of an imported provider of ``catalogue``."""
+    if provider_id not in PROVIDERS:
+        from .providers import generic
+
+        return generic.surface_for((catalogue or default_catalogue()).provider(provider_id))
     module = importlib.import_module(f"faultproof.mocks.providers.{provider_id}")
     surface: Surface = module.surface
     return surface
@@ -67,12 +72,12 @@ def create_app(config: MockConfig | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_rule_class = LazyBuildRule
     app.extensions["faultproof"] = cfg
-    surfaces = {p: load_surface(p) for p in cfg.providers}
+    surfaces = {p: _served(cfg, p) for p in cfg.providers}
     app.extensions["faultproof.surfaces"] = surfaces
     for surface in surfaces.values():
         app.register_blueprint(surface.blueprint)
     app.register_blueprint(control.blueprint)
-    for provider_id in surfaces:
+    for provider_id in surfaces if cfg.upstream is None else ():  # a proxy forwards it too
         app.add_url_rule(
             f"/{provider_id}/openapi.json",
             f"openapi_{provider_id}",
@@ -89,6 +94,15 @@ def create_app(config: MockConfig | None = None) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
     return app
+
+
+def _served(cfg: MockConfig, provider_id: str) -> Surface:
+    """The provider's mock, or with an upstream the surface that forwards to it."""
+    if cfg.upstream is None:
+        return load_surface(provider_id, cfg.catalogue)
+    from . import proxy  # httpx, imported only by a proxy: the mock's cold start stays short
+
+    return proxy.surface(provider_id, cfg.upstream, cfg.upstream_timeout_s)
 
 
 def _cfg() -> MockConfig:
@@ -151,6 +165,9 @@ def _below(provider_id: str) -> str:
 def _finish(response: Response) -> Response:
     surface = _surface()
     if surface is None or not hasattr(g, "session_id") or _own_failure(response):
+        return response
+    if response.headers.get("X-Faultproof-Error") == "upstream":  # proxy.py: journaled as is
+        _record(surface, response, response.status_code)
         return response
     stream = getattr(g, "stream_error", None)
     if stream is not None and not getattr(g, "stream_error_consumed", False):

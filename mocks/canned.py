@@ -18,7 +18,8 @@ any front layer can call it: the WSGI front (``front.py``, in every server and i
 - ``None``: not a provider request (the control plane, an unknown first segment).
 
 Precedence, as DESIGN.md fixes it: a trigger (valid or not) wins over a pending plan step, and
-both win over every rule of the surface, since no view runs.
+both win over every rule of the surface, since no view runs. A request neither answers may
+still draw a failure at the configured rate (``injection.py``), taken like a plan step.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from faultproof.contracts.literal import LiteralScenario
 from . import answers, journal, plans
 from .config import MockConfig
 from .control import mock_error
+from .injection import Injector
 from .sessions import SESSION_HEADER
 from .store import DEFAULT_SESSION
 from .surface import ResponseContext, Surface
@@ -143,6 +145,7 @@ class Canned:
         self._triggers: dict[tuple[Any, ...], _Found] = {}
         self._renders: dict[tuple[Any, ...], _Render] = {}
         self._wires: dict[tuple[Any, ...], answers.Wire] = {}
+        self._injector = Injector(config.inject_rate, config.inject_seed, config.catalogue)
 
     def respond(self, ask: Ask) -> Answer | Onward | None:
         """The decision for ``ask`` (see the module docstring), journaled when answered."""
@@ -185,6 +188,8 @@ class Canned:
                         "plan-mismatch",
                     ),
                 )
+        if found is None:
+            found = self._injector.draw(provider)
         if isinstance(found, TriggerError):
             return self._refuse(
                 ask,

@@ -15,10 +15,10 @@ import click
 import orjson
 
 from faultproof.contracts import PROVIDERS, FaultproofError, Scenario, default_catalogue
-from faultproof.contracts.schemas import load_schema
 
 from . import cli_params, project_config
 from .cli_params import provider_id
+from .import_command import import_group
 from .rules_command import rules
 from .serving.listen import ListenError, bound_port, listen
 from .serving.options import FiniteFloatRange, for_workers, mock_config
@@ -78,7 +78,7 @@ def _print_table(chosen: list[Scenario]) -> None:
 @click.argument("provider", shell_complete=cli_params.providers)
 def schema(provider: str) -> None:
     """Print PROVIDER's error-envelope JSON Schema (draft 2020-12)."""
-    _dump(load_schema(provider_id(provider) or provider))
+    _dump(default_catalogue().provider(provider_id(provider) or provider).schema)
 
 
 @cli.command()
@@ -88,10 +88,10 @@ def schema(provider: str) -> None:
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--providers",
-    default=",".join(PROVIDERS),
+    default=None,
     shell_complete=cli_params.provider_list,
-    show_default=True,
-    help="Comma-separated provider ids.",
+    help="Comma-separated provider ids (default: every provider loaded, the built-in "
+    f"{','.join(PROVIDERS)} and any --catalogue's).",
 )
 @click.option(
     "--workers",
@@ -179,7 +179,7 @@ def schema(provider: str) -> None:
 def serve(
     host: str,
     port: int,
-    providers: str,
+    providers: str | None,
     workers: int,
     threads: int,
     overrides: tuple[str, ...],
@@ -194,19 +194,14 @@ def serve(
     access_log: bool,
 ) -> None:
     """Serve the mock: every provider's API, its documented errors on demand, and faults."""
-    chosen = tuple(provider_id(p.strip()) or "" for p in providers.split(",") if p.strip())
+    spelled = providers if providers is not None else ",".join(default_catalogue().providers)
+    chosen = tuple(provider_id(p.strip()) or "" for p in spelled.split(",") if p.strip())
     if workers > 1 and state_url == "memory":
         raise click.BadParameter(
             "more than one worker needs a state store the workers share: add "
             "--state sqlite:///PATH.db (this host), --state sqlite:// (a fresh file, removed "
             "at exit) or --state redis://HOST:PORT/DB (the in-memory store serves one process)",
             param_hint="--workers",
-        )
-    if not _is_loopback(host) and not control_token:
-        raise click.BadParameter(
-            f"binding {host} exposes the control plane: set --control-token "
-            "(or FAULTPROOF_CONTROL_TOKEN)",
-            param_hint="--host",
         )
     options: dict[str, Any] = {
         "providers": chosen,
@@ -215,12 +210,45 @@ def serve(
         "journal_limit": journal_limit,
         "session_ttl": session_ttl,
         "control_token": control_token,
-        "allow_hosts": [*allow_hosts, *([host] if host not in ("0.0.0.0", "::") else [])],
+        "allow_hosts": allow_hosts,
         "webhook_allow": list(webhook_allow),
         # Drawn once here, so that every worker derives the same session keys.
         "session_secret": secrets.token_hex(32) if session_keys else None,
         "cors": not no_cors,
     }
+    _run_server(
+        host,
+        port,
+        options,
+        workers=workers,
+        threads=threads,
+        access_log=access_log,
+        banner=lambda url: (
+            f"serving {', '.join(chosen)} on {url} (control plane: /__faultproof/health)"
+        ),
+    )
+
+
+def _run_server(
+    host: str,
+    port: int,
+    options: dict[str, Any],
+    *,
+    workers: int,
+    threads: int,
+    access_log: bool,
+    banner: Callable[[str], str],
+) -> None:
+    """Build the mock ``options`` describe, bind, print ``banner(url)`` and serve until
+    stopped: ``serve`` and ``proxy`` start the same server."""
+    if not _is_loopback(host) and not options["control_token"]:
+        raise click.BadParameter(
+            f"binding {host} exposes the control plane: set --control-token "
+            "(or FAULTPROOF_CONTROL_TOKEN)",
+            param_hint="--host",
+        )
+    bound = [host] if host not in ("0.0.0.0", "::") else []
+    options = {**options, "allow_hosts": [*options["allow_hosts"], *bound]}
     config = mock_config(**options)
     try:
         from .serving.uvicorn_server import serve as run
@@ -234,11 +262,7 @@ def serve(
     except ListenError as error:
         raise click.BadParameter(str(error), param_hint="--port") from None
     shown = f"[{host}]" if ":" in host else host
-    click.echo(
-        f"faultproof: serving {', '.join(chosen)} on http://{shown}:{bound_port(sock)} "
-        f"(control plane: /__faultproof/health)",
-        err=True,
-    )
+    click.echo(f"faultproof: {banner(f'http://{shown}:{bound_port(sock)}')}", err=True)
     run(config, for_workers(options, config), sock, workers, threads, access_log)
 
 
@@ -254,6 +278,109 @@ def _from_environment(command: click.Command) -> None:
 
 
 _from_environment(serve)
+
+
+@cli.command()
+@click.option(
+    "--upstream",
+    required=True,
+    metavar="URL",
+    help="The real API (http:// or https://, with any base path): /<provider>/<rest> goes to "
+    "URL/<rest>.",
+)
+@click.option(
+    "--provider",
+    required=True,
+    metavar="P",
+    shell_complete=cli_params.providers,
+    help="Whose documented errors the traffic gets, and whose checks grade it.",
+)
+@click.option(
+    "--rate",
+    default=0.0,
+    show_default=True,
+    type=FiniteFloatRange(0, 1),
+    help="Share of requests (those no trigger or plan step answers) that get one of the "
+    "provider's documented errors or a transport fault instead, drawn at random.",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Seed of the --rate draws: the same seed and order of requests, the same failures.",
+)
+@click.option(
+    "--upstream-timeout",
+    default=60.0,
+    show_default=True,
+    type=FiniteFloatRange(0.1, 3600),
+    help="Seconds the upstream may take to connect, and between bytes of its answer, before "
+    "the request gets the mock's own 502.",
+)
+def proxy(
+    upstream: str,
+    provider: str,
+    rate: float,
+    seed: int,
+    upstream_timeout: float,
+    host: str,
+    port: int,
+    threads: int,
+    state_url: str,
+    journal_limit: int,
+    session_ttl: float,
+    control_token: str | None,
+    allow_hosts: tuple[str, ...],
+    no_cors: bool,
+    access_log: bool,
+) -> None:
+    """Put the mock in front of a real API: its traffic forwarded untouched and journaled,
+    the provider's documented failures injected by plan, trigger or --rate."""
+    chosen = provider_id(provider) or provider
+    options: dict[str, Any] = {
+        "providers": (chosen,),
+        "overrides": (),
+        "state_url": state_url,
+        "journal_limit": journal_limit,
+        "session_ttl": session_ttl,
+        "control_token": control_token,
+        "allow_hosts": allow_hosts,
+        "cors": not no_cors,
+        "upstream": upstream,
+        "upstream_timeout": upstream_timeout,
+        "rate": rate,
+        "seed": seed,
+    }
+    _run_server(
+        host,
+        port,
+        options,
+        workers=1,
+        threads=threads,
+        access_log=access_log,
+        banner=lambda url: (
+            f"proxying {chosen} on {url} to {upstream} (base URL {url}/{chosen}; "
+            "control plane: /__faultproof/health)"
+        ),
+    )
+
+
+#: The options of ``serve`` that ``proxy`` takes too, the same objects (and variables).
+PROXY_SHARES = (
+    "host",
+    "port",
+    "threads",
+    "state_url",
+    "journal_limit",
+    "session_ttl",
+    "control_token",
+    "allow_hosts",
+    "no_cors",
+    "access_log",
+)
+proxy.params.extend(p for p in serve.params if p.name in PROXY_SHARES)
+_from_environment(proxy)
 
 
 def _split_commas(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -494,6 +621,12 @@ def judge(
 
 
 cli.add_command(rules)
+cli.add_command(import_group)
+for _command in cli.commands.values():
+    if isinstance(_command, click.Command) and not isinstance(_command, click.Group):
+        _command.params.insert(0, cli_params.catalogue_param())
+for _command in import_group.commands.values():
+    _command.params.insert(0, cli_params.catalogue_param())
 
 
 def main() -> None:

@@ -53,8 +53,10 @@ def _view(route: RouteData, refusal: str | None) -> Any:
     )
 
     def view(**_params: str) -> Response:
-        if refusal and route.credentials and not any(
-            all(_present(c) for c in alternative) for alternative in route.credentials
+        if (
+            refusal
+            and route.credentials
+            and not any(all(_present(c) for c in alternative) for alternative in route.credentials)
         ):
             raise fail(refusal)
         return Response(body, route.status, content_type=route.content_type)

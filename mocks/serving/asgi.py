@@ -3,7 +3,9 @@
 Why this split: a canned answer (``canned.Canned.respond``) is pure computation plus a store
 write; on the in-memory store that write is a dict operation, so answering on the loop costs
 no thread hop at all. Everything else (a provider view, the control plane) is the Flask app,
-called as WSGI in a thread of a bounded pool (Flask is synchronous). A transport fault the app
+called as WSGI in a thread of a bounded pool (Flask is synchronous); an answer that announces
+no length (a stream: NDJSON, a proxied SSE or chunked answer) is sent as it comes, each piece
+read in the pool (``async_wire.relay``). A transport fault the app
 decides is not performed in that thread: the app leaves its plan in the environ
 (``faults.PLAN_SLOT``) and this app performs it on the loop (``async_wire``), then completes
 the journal entry, so a held hang costs a connection and no thread. Redis and SQLite stores do
@@ -36,6 +38,8 @@ log = logging.getLogger("faultproof.mock")
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Collected = tuple[int, list[tuple[bytes, bytes]], bytes]
+#: An answer as ``_called`` gives it: collected, and its stream still unread (or ``None``).
+Called = tuple[Collected, Iterable[bytes] | None]
 
 
 class MockASGI:
@@ -64,14 +68,19 @@ class MockASGI:
                 if isinstance(decided, Answer):
                     return await _send(send, _wire(decided))
                 environ[ONWARD_KEY] = decided
-            status, headers, content = await loop.run_in_executor(self.pool, self._wsgi, environ)
+            collected, stream = await loop.run_in_executor(self.pool, self._wsgi, environ)
         except Exception as error:  # a bug in the mock: loud, marked, never a provider answer
             log.exception("faultproof internal error on %s %s", scope["method"], scope["path"])
-            status, headers, content = _collect(answers.internal_error(error), environ)
+            collected, stream = _called(answers.internal_error(error), environ)
         slot: list[Any] = environ[PLAN_SLOT]
+        if stream is not None and not slot:
+            return await self._relay(scope, receive, send, collected, stream)
+        if stream is not None:  # a fault that never read the stream: its source is released
+            await loop.run_in_executor(self.pool, _close, stream)
         if not slot:
-            return await _send(send, (status, headers, content))
+            return await _send(send, collected)
         plan, complete, answered = slot[0]
+        headers = collected[1]
         transport = scope["extensions"][TRANSPORT]
         started = loop.time()
         try:
@@ -84,8 +93,35 @@ class MockASGI:
             else:
                 await loop.run_in_executor(self.pool, complete, answered)
 
-    def _wsgi(self, environ: dict[str, Any]) -> Collected:
-        return _collect(self.app.wsgi_app, environ)
+    def _wsgi(self, environ: dict[str, Any]) -> Called:
+        return _called(self.app.wsgi_app, environ)
+
+    async def _relay(
+        self,
+        scope: dict[str, Any],
+        receive: Receive,
+        send: Send,
+        collected: Collected,
+        stream: Iterable[bytes],
+    ) -> None:
+        """A streamed answer sent as it comes; its source released at the end, or once the
+        client has left."""
+        loop = asyncio.get_running_loop()
+        pieces = iter(stream)
+        status, headers, _ = collected
+        try:
+            await async_wire.relay(
+                {"type": "http.response.start", "status": status, "headers": headers},
+                lambda: loop.run_in_executor(self.pool, next, pieces, None),
+                scope["extensions"][TRANSPORT],
+                receive,
+                send,
+            )
+        except asyncio.CancelledError:
+            # The server is stopping, maybe mid-read: the stream goes with the process, and no
+            # cancelled task is left for uvicorn to answer with its own 500 (as async_wire.perform)
+            return
+        await loop.run_in_executor(self.pool, _close, stream)
 
 
 async def _body(receive: Receive) -> bytes:
@@ -182,23 +218,32 @@ def _wire(answer: Answer) -> Collected:
     return answer.status, headers, answer.body
 
 
-def _collect(wsgi: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> Collected:
-    """Call a WSGI app and gather its whole answer (mock answers are small and finite)."""
+def _called(wsgi: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> Called:
+    """Call a WSGI app: its whole answer when it announces its length (each answer the mock
+    makes, small and finite), else its head and its stream, unread."""
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
         started[:] = [status, headers]
 
     result = wsgi(environ, start_response)
-    try:
-        content = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+    streamed = bool(started) and all(n.lower() != "content-length" for n, _ in started[1])
+    content = b""
+    if not streamed:
+        try:
+            content = b"".join(result)
+        finally:
+            _close(result)
     status, headers = started
     encoded = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers]
-    return int(status.split(" ", 1)[0]), encoded, content
+    return (int(status.split(" ", 1)[0]), encoded, content), result if streamed else None
+
+
+def _close(result: Iterable[bytes]) -> None:
+    """A WSGI answer's ``close`` (PEP 3333), which releases what it streamed from."""
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
 
 
 async def _send(send: Send, answer: Collected) -> None:

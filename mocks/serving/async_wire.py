@@ -7,13 +7,15 @@ Content-Length announced it sends the body as given); closes act on the transpor
 protocol puts in the scope (``protocol.py``): ``close()`` for FIN, ``SO_LINGER 0`` then
 ``abort()`` for RST. After a close the executor waits (bounded) for uvicorn to see the
 connection lost, so it does not log the deliberate cut as an app that never answered. A plan
-still running when the server stops (after its 2 s grace) is cut the same way.
+still running when the server stops (after its 2 s grace) is cut the same way. ``relay`` sends
+a streamed answer on the loop too, each piece read in a thread, none held between pieces.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import struct
 from collections.abc import Awaitable, Callable
@@ -21,6 +23,7 @@ from typing import Any
 
 from ..faults import Close, Head, Pause, Plan, Send, WaitGone
 
+log = logging.getLogger("faultproof.mock")
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send_ = Callable[[dict[str, Any]], Awaitable[None]]
 #: How long a closed connection may take to be reported lost.
@@ -85,6 +88,41 @@ async def perform(plan: Plan, transport: asyncio.Transport, receive: Receive, se
         close(transport, "fin")
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait({gone}, timeout=LOST_S)
+    finally:
+        gone.cancel()
+
+
+async def relay(
+    head: dict[str, Any],
+    chunk: Callable[[], Awaitable[bytes | None]],
+    transport: asyncio.Transport,
+    receive: Receive,
+    send: Send_,
+) -> None:
+    """Send a streamed answer (no Content-Length: SSE, NDJSON, a proxied chunked answer) as
+    ``chunk`` reads each piece (``None``: the end), so a stream that never ends still flows.
+    Reading stops once the client has left; a piece that fails to come (the upstream cut its
+    stream) cuts this connection too, so the client sees the answer end early, as it did. The
+    server stopping cuts it as it cuts a plan, then the cancellation goes on to the caller (a
+    read may still be under way)."""
+    gone = asyncio.ensure_future(_until_gone(receive))
+    try:
+        await send(head)
+        while not gone.done():
+            data = await chunk()
+            more = data is not None
+            await send({"type": "http.response.body", "body": data or b"", "more_body": more})
+            if not more:
+                return
+    except asyncio.CancelledError:
+        close(transport, "fin")
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait({gone}, timeout=LOST_S)
+        raise
+    except Exception:
+        log.exception("a streamed answer failed after its head was sent; connection cut")
+        close(transport, "fin")
+        await asyncio.wait({gone}, timeout=LOST_S)
     finally:
         gone.cancel()
 

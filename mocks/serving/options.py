@@ -66,8 +66,13 @@ def mock_config(
     webhook_allow: Sequence[str] = (),
     session_secret: str | None = None,
     cors: bool = True,
+    upstream: str | None = None,
+    upstream_timeout: float = 60.0,
+    rate: float = 0.0,
+    seed: int = 0,
 ) -> MockConfig:
-    """The MockConfig ``serve``'s options describe (each worker rebuilds it from them)."""
+    """The MockConfig ``serve``'s (or ``proxy``'s) options describe (each worker rebuilds it
+    from them)."""
     return MockConfig(
         providers=tuple(providers),
         rules=_rule_overrides(tuple(overrides)),
@@ -80,6 +85,10 @@ def mock_config(
         session_keys=session_secret is not None,
         session_secret=session_secret or secrets.token_hex(32),
         cors=cors,
+        upstream=upstream,
+        upstream_timeout_s=upstream_timeout,
+        inject_rate=rate,
+        inject_seed=seed,
     )
 
 

@@ -87,7 +87,9 @@ def serve(
     the Flask part of the mock."""
     if workers == 1:
         app = MockASGI(create_app(config), threads, access_log)
-        server = _Server(uvicorn.Config(app, **settings(access_log)))
+        # A proxy's answers carry the upstream's Date: uvicorn must not add a second one.
+        dated = config.upstream is None
+        server = _Server(uvicorn.Config(app, **settings(access_log), date_header=dated))
         server.run(sockets=[sock])
         sys.exit(0 if server.started else 1)
     os.environ[OPTIONS_ENV] = json.dumps(options)
