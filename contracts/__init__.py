@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalogue import Catalogue, Provider, Rule, default_catalogue, load_catalogue
+from .catalogue import PROVIDERS, Catalogue, Provider, Rule, default_catalogue, load_catalogue
 from .errors import CatalogueError, FaultproofError, UnknownIdError
 from .normal_form import NormalError, NormalForm
 from .policy import Backoff, ClientPolicy
@@ -17,7 +17,6 @@ from .retry_after import MAX_RETRY_AFTER_S, RetryAfter, parse_retry_after
 from .scenario import Operation, Response, Scenario
 from .source import Source
 
-PROVIDERS = ("alloy", "airbyte", "aironclaw", "alana", "ainative")
 
 
 def normal_form(provider: str, body: Any) -> NormalError:

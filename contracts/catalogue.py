@@ -36,6 +36,8 @@ FAULT_PREFIX = "fault"
 CATALOGUE_ENV = "FAULTPROOF_CATALOGUE"
 #: Ids a user catalogue may not take: the first path segment of sessions, and the faults' prefix.
 RESERVED_IDS = frozenset({"s", FAULT_PREFIX})
+# The built-in providers in the order the seeds list them; served, listed and completed so.
+PROVIDERS = ("alloy", "airbyte", "aironclaw", "alana", "ainative")
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,6 +396,12 @@ def load_catalogue(
     return loaded
 
 
+def _builtin_order(path: Traversable) -> tuple[int, str]:
+    provider_id = path.name.removesuffix(".yaml")
+    rank = PROVIDERS.index(provider_id) if provider_id in PROVIDERS else len(PROVIDERS)
+    return rank, path.name
+
+
 def _yaml_files(folder: Traversable) -> list[Traversable]:
     return sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name)
 
@@ -418,7 +426,7 @@ def _validated(root: Traversable, extra: Sequence[Path]) -> tuple[dict[str, Any]
     ranges = fault_data["param_ranges"]
     providers: list[Any] = []
     schemas: dict[str, Any] = {}
-    for path in _yaml_files(root / "providers"):
+    for path in sorted(_yaml_files(root / "providers"), key=_builtin_order):
         data = _read_yaml(path)
         _check(data, meta, f"{path.name}:")
         schemas[data["provider"]] = load_schema(data["provider"])

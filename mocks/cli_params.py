@@ -82,6 +82,7 @@ def catalogue_param() -> click.Option:
         ["--catalogue"],
         multiple=True,
         metavar="DIR",
+        envvar="FAULTPROOF_CATALOGUE",
         type=click.Path(exists=True, file_okay=False),
         is_eager=True,
         expose_value=False,
