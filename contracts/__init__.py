@@ -18,7 +18,6 @@ from .scenario import Operation, Response, Scenario
 from .source import Source
 
 
-
 def normal_form(provider: str, body: Any) -> NormalError:
     """The DESIGN.md normal form (code, message, request_id) of a provider error body.
 

@@ -38,7 +38,10 @@ def test_keys_are_runs_long_option_names_with_dashes_or_underscores(tmp_path):
 @pytest.mark.parametrize(
     ("table", "needle"),
     [
-        ('providr = ["alana"]\n', "no setting 'providr'; valid: catalogue, client-cmd, client-py, provider"),
+        (
+            'providr = ["alana"]\n',
+            "no setting 'providr'; valid: catalogue, client-cmd, client-py, provider",
+        ),
         ("scenario = [{a = 1}]\n", "scenario takes a list of values"),
         ("strict = \n", "not valid TOML"),
     ],
