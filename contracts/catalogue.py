@@ -484,11 +484,21 @@ def _catalogue_for(dirs: str) -> Catalogue:
     return load_catalogue(extra=user_dirs(dirs))
 
 
+def add_user_dirs(folders: Sequence[str | Path]) -> Catalogue:
+    """Add ``folders`` to ``FAULTPROOF_CATALOGUE`` (so clients and workers started later load
+    them too) and load the catalogue now, so a bad folder is an error before anything starts."""
+    names = [str(p) for p in user_dirs()]
+    names += [a for a in (os.path.abspath(f) for f in folders) if a not in names]
+    os.environ[CATALOGUE_ENV] = os.pathsep.join(names)
+    return default_catalogue()
+
+
 __all__ = [
     "CATALOGUE_ENV",
     "Catalogue",
     "Provider",
     "Rule",
+    "add_user_dirs",
     "default_catalogue",
     "load_catalogue",
     "load_provider",

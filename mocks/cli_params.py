@@ -61,17 +61,13 @@ def scenarios(
 
 
 def _load_catalogues(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> None:
-    """Name the folders in ``FAULTPROOF_CATALOGUE`` (so clients and workers started later see
-    them too) and load them now: a bad catalogue is a usage error before anything starts."""
+    """Load the named catalogue folders now: a bad one is a usage error before anything starts."""
     if not value:
         return
-    from faultproof.contracts.catalogue import CATALOGUE_ENV, user_dirs
+    from faultproof.contracts.catalogue import add_user_dirs
 
-    folders = [str(p) for p in user_dirs()]
-    folders += [os.path.abspath(v) for v in value if os.path.abspath(v) not in folders]
-    os.environ[CATALOGUE_ENV] = os.pathsep.join(folders)
     try:
-        default_catalogue()
+        add_user_dirs(value)
     except FaultproofError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param_hint="--catalogue") from None
 

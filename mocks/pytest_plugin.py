@@ -10,6 +10,10 @@ Fixtures:
 - ``@pytest.mark.faultproof(provider="alana", scenario="RATE_*")``: the test runs once per
   matching scenario, each its own test id, with ``faultproof_session`` already playing it.
 
+User catalogues: ``--faultproof-catalogue DIR`` (repeatable) or ``faultproof_catalogue = DIR``
+in the ini file loads catalogue folders (``faultproof import openapi --out DIR``) beside the
+built-in providers, so the marker can select an imported provider's scenarios.
+
 Warned checks: ``faultproof.contracts.assertions`` issues a ``FaultproofWarning`` for a check that
 warns (a threshold resting on an assumed policy value); pytest lists it in the warnings summary and
 the test passes. ``--faultproof-strict`` (or ``faultproof_strict = true`` in the ini file) turns
@@ -61,6 +65,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="A warned faultproof check (a threshold resting on an assumed policy value) fails "
         "its test instead of issuing a FaultproofWarning.",
     )
+    group.addoption(
+        "--faultproof-catalogue",
+        action="append",
+        metavar="DIR",
+        default=[],
+        help="A catalogue folder (faultproof import openapi --out DIR) to load beside the "
+        "built-in providers, for the marker and the mock; repeatable.",
+    )
+    parser.addini(
+        "faultproof_catalogue",
+        type="paths",
+        default=[],
+        help="As --faultproof-catalogue: catalogue folders, relative to the ini file.",
+    )
     parser.addini(
         "faultproof_strict",
         type="bool",
@@ -70,6 +88,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _load_catalogues(config)
     strict = config.getoption("faultproof_strict")
     if strict or (strict is None and config.getini("faultproof_strict")):
         # Appended to the ini filters, so it wins over theirs; a -W on the command line still
@@ -80,6 +99,24 @@ def pytest_configure(config: pytest.Config) -> None:
         "faultproof(provider=ID|[IDs], scenario=GLOB|[GLOBs], mode=recovery|persistent): run the "
         "test once per matching catalogue scenario, with faultproof_session playing it.",
     )
+
+
+def _load_catalogues(config: pytest.Config) -> None:
+    """The user catalogues the options and the ini file name, loaded before collection (the
+    marker selects their scenarios) and named in the environment the mock and clients see."""
+    folders = [*config.getini("faultproof_catalogue"), *config.getoption("faultproof_catalogue")]
+    if not folders:
+        return
+    from faultproof.contracts import FaultproofError
+    from faultproof.contracts.catalogue import add_user_dirs
+
+    missing = [str(f) for f in folders if not os.path.isdir(f)]
+    if missing:
+        raise pytest.UsageError(f"faultproof catalogue: no such folder: {', '.join(missing)}")
+    try:
+        add_user_dirs(folders)
+    except FaultproofError as exc:
+        raise pytest.UsageError(f"faultproof catalogue: {exc}") from None
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:

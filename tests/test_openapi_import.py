@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,8 +20,10 @@ from faultproof.mocks.cli import cli
 from faultproof.mocks.config import MockConfig
 
 HERE = Path(__file__).parent
-PETSTORE = HERE / "data" / "petstore_openapi.yaml"
+PETSTORE = HERE.parent / "examples" / "petstore_openapi.yaml"
 REFERENCE = str(HERE.parent / "examples" / "reference_client.py")
+
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
@@ -237,3 +240,46 @@ def _example_names(document: dict) -> set[str]:
 def test_the_catalogue_env_reaches_a_default_catalogue(petstore: Path) -> None:
     assert "petstore" in default_catalogue().providers
     assert os.environ[CATALOGUE_ENV] == str(petstore)
+
+
+def test_the_pytest_plugin_loads_catalogues_from_the_ini_file(
+    petstore: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CATALOGUE_ENV, "")
+    shutil.copytree(petstore, pytester.path / "catalogue")
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\nfaultproof_catalogue = catalogue\n")
+    pytester.makepyfile(
+        """
+        import httpx, pytest
+
+        @pytest.mark.faultproof(provider="petstore", scenario=["missing", "too_many"])
+        def test_it(faultproof_session, faultproof_scenario):
+            op = faultproof_session.operation
+            answer = httpx.get(faultproof_session.base_url + op.path, headers=dict(op.headers))
+            assert answer.status_code == faultproof_scenario.scenario.status
+        """
+    )
+    result = pytester.runpytest_subprocess("-v")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*test_it?petstore.missing? PASSED*"])
+    bad = pytester.runpytest_subprocess("--faultproof-catalogue", "nowhere")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*faultproof catalogue: no such folder: nowhere*"])
+
+
+def test_run_takes_the_catalogue_from_pyproject(
+    petstore: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CATALOGUE_ENV, "")
+    project = tmp_path / "project"
+    shutil.copytree(petstore, project / "catalogue")
+    (project / "pyproject.toml").write_text(
+        '[tool.faultproof]\ncatalogue = ["catalogue"]\nprovider = ["petstore"]\n'
+        f'scenario = ["petstore.missing"]\nclient-cmd = "{sys.executable} {REFERENCE}"\n'
+        'json = "report.json"\n'
+    )
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(cli, ["run"])
+    assert result.exit_code == 0, result.output
+    results = json.loads((project / "report.json").read_text())["results"]
+    assert [(r["scenario"], r["verdict"]) for r in results] == [("petstore.missing", "pass")]

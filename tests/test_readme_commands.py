@@ -13,6 +13,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,11 @@ VOLATILE_HEADERS = {
     "date": r".+ GMT",
     "mcp-session-id": r"[0-9a-f]{32}",
 }
-HOSTS = ("http://127.0.0.1:8080", "localhost:8080")
+#: The servers the README's curl commands talk to, by port: ``faultproof serve`` (8080), the
+#: same with the imported Petstore catalogue (8081), and ``faultproof proxy`` in front of a
+#: static file server (8082), as the section "Your own provider" starts them.
+PORTS = ("8080", "8081", "8082")
+PETSTORE = README.parent / "examples" / "petstore_openapi.yaml"
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ def test_the_readme_shows_curl_commands_with_their_output():
 
 
 @pytest.fixture(scope="module")
-def server(request):
+def server():
     if shutil.which("curl") is None:
         missing("curl is not installed (apt-get install curl)")
     from tests.mock.conftest import _start
@@ -101,9 +106,49 @@ def server(request):
     proc.communicate(timeout=15)
 
 
-def _run(command: str, url: str) -> str:
-    for host in HOSTS:
-        command = command.replace(host, url)
+@pytest.fixture(scope="module")
+def own_provider(tmp_path_factory):
+    """What "Your own provider" starts: the Petstore document imported and served, and the
+    proxy in front of a file server holding ``api/pets/7``. Its servers' URLs, by port."""
+    from click.testing import CliRunner
+
+    from faultproof.mocks.cli import cli
+    from tests.mock.conftest import _start, free_port
+
+    folder = tmp_path_factory.mktemp("own")
+    catalogue = folder / "faultproof-catalogue"
+    args = ["import", "openapi", str(PETSTORE), "--id", "petstore", "--out", str(catalogue)]
+    imported = CliRunner().invoke(cli, args)
+    assert imported.exit_code == 0, imported.output
+    (folder / "api" / "pets").mkdir(parents=True)
+    (folder / "api" / "pets" / "7").write_text('{"id": 7, "name": "Rex"}\n')
+    port = free_port()
+    files = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=folder / "api",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    served = _start("--catalogue", str(catalogue))
+    proxied = _start(
+        "--catalogue",
+        str(catalogue),
+        "--upstream",
+        f"http://127.0.0.1:{port}",
+        "--provider",
+        "petstore",
+        verb="proxy",
+    )
+    yield {"8081": served[1], "8082": proxied[1]}
+    for proc in (files, served[0], proxied[0]):
+        proc.terminate()
+        proc.communicate(timeout=15)
+
+
+def _run(command: str, urls: dict[str, str]) -> str:
+    for port, url in urls.items():
+        for host in (f"http://127.0.0.1:{port}", f"localhost:{port}"):
+            command = command.replace(host, url)
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     return done.stdout.replace("\r\n", "\n")
@@ -119,8 +164,11 @@ def _matches(shown: str, actual: str) -> bool:
 
 
 @pytest.mark.parametrize("shown", COMMANDS, ids=lambda c: c.id)
-def test_each_readme_curl_prints_what_the_readme_shows(server, shown):
-    actual = _run(shown.command, server)
+def test_each_readme_curl_prints_what_the_readme_shows(request, server, shown):
+    urls = {"8080": server}
+    if any(f":{port}" in shown.command for port in PORTS[1:]):
+        urls.update(request.getfixturevalue("own_provider"))
+    actual = _run(shown.command, urls)
     output = list(shown.output)
     if output and output[0].startswith("HTTP/"):
         head, _, body = actual.partition("\n\n")

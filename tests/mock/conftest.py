@@ -122,10 +122,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(*extra: str) -> tuple[subprocess.Popen[bytes], str]:
+def _start(*extra: str, verb: str = "serve") -> tuple[subprocess.Popen[bytes], str]:
+    """``faultproof VERB`` (``serve`` or ``proxy``) on a free port, once it answers health."""
     port = free_port()
     proc = subprocess.Popen(
-        [*SERVE, "--port", str(port), *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [*SERVE[:-1], verb, "--port", str(port), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 15
