@@ -283,3 +283,25 @@ def test_run_takes_the_catalogue_from_pyproject(
     assert result.exit_code == 0, result.output
     results = json.loads((project / "report.json").read_text())["results"]
     assert [(r["scenario"], r["verdict"]) for r in results] == [("petstore.missing", "pass")]
+
+
+def test_judge_and_openapi_take_the_catalogue(
+    petstore: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = create_app(MockConfig(providers=("petstore",))).test_client()
+    session = client.post("/__faultproof/sessions", json={}).json["id"]
+    plan = {"steps": [{"scenario": "petstore.missing"}], "after": "repeat_last"}
+    client.put(f"/__faultproof/sessions/{session}/plan", json=plan)
+    for _ in range(3):  # a client that retries a documented, non-retryable 404
+        assert client.get(f"/s/{session}/petstore/pets/7").status_code == 404
+    journal = tmp_path / "journal.json"
+    journal.write_text(json.dumps(client.get(f"/__faultproof/sessions/{session}/journal").json))
+    monkeypatch.delenv(CATALOGUE_ENV)
+    runner = CliRunner()
+    judged = runner.invoke(cli, ["judge", "--catalogue", str(petstore), "--journal", str(journal)])
+    assert judged.exit_code == 1, judged.output
+    assert "FAIL petstore.missing stops_on_non_retryable: sent 3 requests" in judged.output
+    monkeypatch.delenv(CATALOGUE_ENV)
+    document = runner.invoke(cli, ["openapi", "--catalogue", str(petstore), "petstore"])
+    assert document.exit_code == 0, document.output
+    assert "/pets/{p0}" in json.loads(document.output)["paths"]
