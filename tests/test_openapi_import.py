@@ -106,7 +106,7 @@ def test_the_generic_surface_serves_it(petstore: Path) -> None:
     assert [e["status"] for e in journal] == [503, 200]
     assert "anything" not in json.dumps(journal)
     document = client.get("/petstore/openapi.json").json
-    assert "401" in document["paths"]["/pets/{p0}"]["get"]["responses"]
+    assert "401" in document["paths"]["/pets/{petId}"]["get"]["responses"]
 
 
 def test_every_command_takes_the_catalogue(petstore: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -304,4 +304,4 @@ def test_judge_and_openapi_take_the_catalogue(
     monkeypatch.delenv(CATALOGUE_ENV)
     document = runner.invoke(cli, ["openapi", "--catalogue", str(petstore), "petstore"])
     assert document.exit_code == 0, document.output
-    assert "/pets/{p0}" in json.loads(document.output)["paths"]
+    assert "/pets/{petId}" in json.loads(document.output)["paths"]

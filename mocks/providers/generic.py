@@ -24,9 +24,15 @@ PATH_PARAM = re.compile(r"\{([^{}]*)\}")
 
 
 def _rule(path: str) -> str:
-    """The OpenAPI template as a werkzeug rule; parameters are renamed, their values unused."""
-    names = iter(range(1_000))
-    return PATH_PARAM.sub(lambda _: f"<p{next(names)}>", path)
+    """The OpenAPI template as a werkzeug rule (values unused). A parameter keeps its name when
+    werkzeug can take it (an identifier), so the served OpenAPI names it as the document did."""
+    numbers = iter(range(1_000))
+
+    def name(found: re.Match[str]) -> str:
+        spelled = found.group(1)
+        return f"<{spelled if spelled.isidentifier() else f'p{next(numbers)}'}>"
+
+    return PATH_PARAM.sub(name, path)
 
 
 def _canonical(provider: Provider, status: int) -> str | None:
