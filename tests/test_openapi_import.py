@@ -305,3 +305,23 @@ def test_judge_and_openapi_take_the_catalogue(
     document = runner.invoke(cli, ["openapi", "--catalogue", str(petstore), "petstore"])
     assert document.exit_code == 0, document.output
     assert "/pets/{petId}" in json.loads(document.output)["paths"]
+
+
+def test_serve_workers_all_load_the_catalogue(petstore: Path) -> None:
+    """`serve --workers 2` starts its workers with the catalogue --catalogue named: answers on
+    fresh connections (which the kernel spreads over the workers) all come from it."""
+    import httpx
+
+    from tests.mock.conftest import _start
+
+    os.environ.pop(CATALOGUE_ENV)  # restored by the fixture's monkeypatch
+    proc, url = _start("--catalogue", str(petstore), "--workers", "2", "--state", "sqlite://")
+    try:
+        answers = {
+            httpx.get(f"{url}/petstore/pets/7", headers={"X-Pet-Key": "k"}, timeout=30).status_code
+            for _ in range(20)
+        }
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert answers == {200}
