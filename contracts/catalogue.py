@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cache, template
-from .errors import CatalogueError, UnknownIdError
+from .errors import CatalogueError, FaultproofError, UnknownIdError
 from .normal_form import NormalForm
 from .param_ranges import ranges_for
 from .policy import ClientPolicy
@@ -377,6 +377,11 @@ def load_catalogue(
     """
     root = data_dir or DATA_DIR
     for folder in extra:
+        if not folder.is_dir():
+            raise CatalogueError(
+                f"{folder}: no such folder (a catalogue folder is what faultproof "
+                "import openapi FILE --id ID --out DIR writes)"
+            )
         if not (folder / "providers").is_dir():
             raise CatalogueError(
                 f"{folder} is no catalogue folder: it has no providers/ folder (faultproof "
@@ -396,10 +401,10 @@ def load_catalogue(
     return loaded
 
 
-def _builtin_order(path: Traversable) -> tuple[int, str]:
+def _builtin_order(path: Traversable) -> int:
+    """The seeds' rank of a built-in provider file; others follow, by name (sorted is stable)."""
     provider_id = path.name.removesuffix(".yaml")
-    rank = PROVIDERS.index(provider_id) if provider_id in PROVIDERS else len(PROVIDERS)
-    return rank, path.name
+    return PROVIDERS.index(provider_id) if provider_id in PROVIDERS else len(PROVIDERS)
 
 
 def _yaml_files(folder: Traversable) -> list[Traversable]:
@@ -487,10 +492,18 @@ def _catalogue_for(dirs: str) -> Catalogue:
 def add_user_dirs(folders: Sequence[str | Path]) -> Catalogue:
     """Add ``folders`` to ``FAULTPROOF_CATALOGUE`` (so clients and workers started later load
     them too) and load the catalogue now, so a bad folder is an error before anything starts."""
+    before = os.environ.get(CATALOGUE_ENV)
     names = [str(p) for p in user_dirs()]
     names += [a for a in (os.path.abspath(f) for f in folders) if a not in names]
     os.environ[CATALOGUE_ENV] = os.pathsep.join(names)
-    return default_catalogue()
+    try:
+        return default_catalogue()
+    except FaultproofError:  # a bad folder is not left for what starts later
+        if before is None:
+            del os.environ[CATALOGUE_ENV]
+        else:
+            os.environ[CATALOGUE_ENV] = before
+        raise
 
 
 __all__ = [

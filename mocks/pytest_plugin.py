@@ -110,9 +110,6 @@ def _load_catalogues(config: pytest.Config) -> None:
     from faultproof.contracts import FaultproofError
     from faultproof.contracts.catalogue import add_user_dirs
 
-    missing = [str(f) for f in folders if not os.path.isdir(f)]
-    if missing:
-        raise pytest.UsageError(f"faultproof catalogue: no such folder: {', '.join(missing)}")
     try:
         add_user_dirs(folders)
     except FaultproofError as exc:

@@ -264,7 +264,7 @@ def test_the_pytest_plugin_loads_catalogues_from_the_ini_file(
     result.stdout.fnmatch_lines(["*test_it?petstore.missing? PASSED*"])
     bad = pytester.runpytest_subprocess("--faultproof-catalogue", "nowhere")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
-    bad.stderr.fnmatch_lines(["*faultproof catalogue: no such folder: nowhere*"])
+    bad.stderr.fnmatch_lines(["*faultproof catalogue: */nowhere: no such folder*"])
 
 
 def test_run_takes_the_catalogue_from_pyproject(
@@ -325,3 +325,21 @@ def test_serve_workers_all_load_the_catalogue(petstore: Path) -> None:
         proc.terminate()
         proc.communicate(timeout=30)
     assert answers == {200}
+
+
+def test_a_bad_catalogue_folder_is_named_and_not_kept(
+    petstore: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faultproof.contracts import FaultproofError
+    from faultproof.contracts.catalogue import add_user_dirs
+
+    with pytest.raises(FaultproofError, match="nowhere: no such folder"):
+        add_user_dirs([tmp_path / "nowhere"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FaultproofError, match="empty is no catalogue folder"):
+        add_user_dirs([tmp_path / "empty"])
+    assert os.environ[CATALOGUE_ENV] == str(petstore)  # as the fixture set it
+    monkeypatch.delenv(CATALOGUE_ENV)
+    with pytest.raises(FaultproofError):
+        add_user_dirs([tmp_path / "nowhere"])
+    assert CATALOGUE_ENV not in os.environ

@@ -113,7 +113,8 @@ def live_all(request) -> Iterator[LiveServer]:
         yield server
 
 
-SERVE = [sys.executable, "-m", "faultproof.mocks.cli", "serve"]
+CLI = [sys.executable, "-m", "faultproof.mocks.cli"]
+SERVE = [*CLI, "serve"]
 
 
 def free_port() -> int:
@@ -126,7 +127,7 @@ def _start(*extra: str, verb: str = "serve") -> tuple[subprocess.Popen[bytes], s
     """``faultproof VERB`` (``serve`` or ``proxy``) on a free port, once it answers health."""
     port = free_port()
     proc = subprocess.Popen(
-        [*SERVE[:-1], verb, "--port", str(port), *extra],
+        [*CLI, verb, "--port", str(port), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
